@@ -1,0 +1,1 @@
+"""Hydra plugin: trainrig config search path (./conf, ./experiments)."""

@@ -1,0 +1,93 @@
+"""Adds the user's `./conf` and `./experiments` to trainrig's config search path.
+
+Hydra discovers these classes because they live in the `hydra_plugins` namespace. They act only on
+trainrig's own apps, never on another Hydra app installed beside it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hydra.core.config_search_path import ConfigSearchPath
+from hydra.core.object_type import ObjectType
+from hydra.plugins.config_source import ConfigLoadError, ConfigResult, ConfigSource
+from hydra.plugins.search_path_plugin import SearchPathPlugin
+
+from trainrig.config_tree import (
+    BUILTIN_CONF_MODULE,
+    EXPERIMENT_GROUP,
+    user_conf_dir,
+    user_experiments_dir,
+)
+
+EXPERIMENTS_SCHEME = "trainrig-experiments"
+
+
+class TrainrigSearchPathPlugin(SearchPathPlugin):
+    """Puts `./conf` before the built-in options (a user's file wins) and `./experiments` after."""
+
+    def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
+        if not any(e.path == f"pkg://{BUILTIN_CONF_MODULE}" for e in search_path.get_path()):
+            return
+        search_path.prepend(provider="trainrig-user-conf", path=f"file://{user_conf_dir()}")
+        search_path.append(
+            provider="trainrig-experiments",
+            path=f"{EXPERIMENTS_SCHEME}://{user_experiments_dir()}",
+        )
+
+
+class ExperimentsConfigSource(ConfigSource):
+    """Serves `DIR/NAME.yaml` as option NAME of the `experiment` group (`experiment=NAME`)."""
+
+    @staticmethod
+    def scheme() -> str:
+        return EXPERIMENTS_SCHEME
+
+    def _inner(self, config_path: str) -> str | None:
+        """Path inside DIR for a group path like `experiment/NAME`; None outside the group."""
+        if config_path == EXPERIMENT_GROUP:
+            return ""
+        if config_path.startswith(EXPERIMENT_GROUP + "/"):
+            return config_path[len(EXPERIMENT_GROUP) + 1 :]
+        return None
+
+    def _full_path(self, inner: str) -> str:
+        return os.path.join(self.path, inner)
+
+    def available(self) -> bool:
+        return os.path.isdir(self.path)
+
+    def load_config(self, config_path: str) -> ConfigResult:
+        from omegaconf import OmegaConf
+
+        inner = self._inner(self._normalize_file_name(config_path))
+        full_path = self._full_path(inner) if inner else ""
+        if not inner or not os.path.isfile(full_path):
+            raise ConfigLoadError(f"Config not found : {config_path}")
+        with open(full_path, encoding="utf-8") as f:
+            header = ConfigSource._get_header_dict(f.read(512))
+            f.seek(0)
+            config = OmegaConf.load(f)
+        return ConfigResult(
+            config=config, path=self.full_path(), provider=self.provider, header=header
+        )
+
+    def is_group(self, config_path: str) -> bool:
+        if config_path == "":
+            return self.available()
+        return config_path == EXPERIMENT_GROUP and self.available()
+
+    def is_config(self, config_path: str) -> bool:
+        inner = self._inner(self._normalize_file_name(config_path))
+        return bool(inner) and os.path.isfile(self._full_path(inner or ""))
+
+    def list(self, config_path: str, results_filter: ObjectType | None) -> list[str]:
+        if not self.available():
+            return []
+        if config_path == "":
+            wants_groups = results_filter in (None, ObjectType.GROUP)
+            return [EXPERIMENT_GROUP] if wants_groups else []
+        if config_path != EXPERIMENT_GROUP or results_filter == ObjectType.GROUP:
+            return []
+        names = os.listdir(self.path)
+        return sorted(n[: -len(".yaml")] for n in names if n.endswith(".yaml"))

@@ -1,0 +1,88 @@
+"""Build each part of a run from its config node; runtime-only arguments are filled in here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.callbacks import Callback, ModelCheckpoint, RichModelSummary
+from pytorch_lightning.loggers import Logger
+
+from trainrig.callbacks.config_in_checkpoint import ConfigInCheckpoint
+from trainrig.callbacks.progress_bar import ProgressBar
+from trainrig.classifier import Classifier
+from trainrig.data.in_memory import InMemoryDataModule
+
+CHECKPOINT_DIR = "checkpoints"
+BEST_CHECKPOINT = "best"
+
+
+def _enabled(node: Any) -> bool:
+    """An empty group node (`scheduler=none`) switches that part off."""
+    return node is not None and len(node) > 0
+
+
+def build_data(cfg: DictConfig) -> InMemoryDataModule:
+    """The data module of `cfg.data`."""
+    return instantiate(cfg.data)  # type: ignore[no-any-return]
+
+
+def build_classifier(cfg: DictConfig, data: InMemoryDataModule) -> Classifier:
+    """The model of `cfg.model`, sized by the data, wrapped with optimizer, schedule, augmentation."""
+    model = instantiate(cfg.model)(input_shape=data.input_shape, num_classes=data.num_classes)
+    return Classifier(
+        model=model,
+        num_classes=data.num_classes,
+        optimizer=instantiate(cfg.optimizer),
+        scheduler=instantiate(cfg.scheduler) if _enabled(cfg.scheduler) else None,
+        augmentation=instantiate(cfg.augmentation) if _enabled(cfg.augmentation) else None,
+        normalization=data.normalization(),
+    )
+
+
+def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
+    """Checkpointing (best and last), early stopping, progress bar and model summary."""
+    checkpoint = ModelCheckpoint(
+        dirpath=run_dir / CHECKPOINT_DIR,
+        filename=BEST_CHECKPOINT,
+        monitor=cfg.checkpoint.monitor,
+        mode=cfg.checkpoint.mode,
+        save_last=True,
+        auto_insert_metric_name=False,
+        enable_version_counter=False,
+    )
+    config = OmegaConf.to_container(cfg, resolve=True)
+    callbacks: list[Callback] = [checkpoint, ConfigInCheckpoint(config)]  # type: ignore[arg-type]
+    if _enabled(cfg.early_stopping):
+        callbacks.append(instantiate(cfg.early_stopping))
+    return callbacks + display_callbacks(cfg)
+
+
+def display_callbacks(cfg: DictConfig) -> list[Callback]:
+    """Rich progress bar and model summary, where the trainer config turns them on."""
+    shown: list[Callback] = []
+    if cfg.trainer.get("enable_progress_bar", True):
+        shown.append(ProgressBar())
+    if cfg.trainer.get("enable_model_summary", True):
+        shown.append(RichModelSummary())
+    return shown
+
+
+def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
+    """Every logger under `cfg.logger`, writing inside the run directory."""
+    return [instantiate(node, save_dir=str(run_dir)) for node in (cfg.logger or {}).values()]
+
+
+def build_trainer(cfg: DictConfig, run_dir: Path, callbacks: list[Callback]) -> pl.Trainer:
+    """The Lightning Trainer of `cfg.trainer` with the run's callbacks, loggers and strategy."""
+    strategy = instantiate(cfg.strategy) if _enabled(cfg.get("strategy")) else "auto"
+    return instantiate(  # type: ignore[no-any-return]
+        cfg.trainer,
+        callbacks=callbacks,
+        logger=build_loggers(cfg, run_dir),
+        strategy=strategy,
+        default_root_dir=str(run_dir),
+    )

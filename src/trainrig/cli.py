@@ -1,0 +1,123 @@
+"""The `trainrig` command: subcommands on top of Hydra apps. Imports nothing heavy at module level."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+USAGE = """\
+usage: trainrig COMMAND [ARGS ...]
+
+commands:
+  train [OVERRIDE ...]     train an experiment; Hydra overrides (model=mlp optimizer.lr=0.01),
+                           -m for a multirun sweep, --cfg job, --info, --help
+  eval ckpt_path=PATH      test a checkpoint written by `trainrig train`
+  list [GROUP]             list every option of every config group (or of one group)
+
+`trainrig COMMAND --help` shows a command's config groups and options.
+Errors print one line; set HYDRA_FULL_ERROR=1 for the full traceback.
+Shell completion (bash): eval "$(trainrig -sc install=bash)"
+"""
+
+HYDRA_COMMANDS = {"train": "train", "eval": "eval"}
+COMMANDS = (*HYDRA_COMMANDS, "list")
+EXIT_CONFIG_ERROR = 2
+EXIT_RUNTIME_ERROR = 1
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `trainrig` command and of `python -m trainrig`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-sc", "--shell-completion"):
+        _shell_completion(args)
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE, end="")
+        sys.exit(0)
+    command, rest = args[0], args[1:]
+    if command == "list":
+        from trainrig.listing import list_options
+
+        sys.exit(list_options(rest))
+    if command not in HYDRA_COMMANDS:
+        _fail(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}", EXIT_CONFIG_ERROR)
+    _run_hydra_app(command, rest)
+
+
+def _task_function(command: str) -> Callable[[Any], float]:
+    from trainrig import tasks
+
+    return tasks.train_task if command == "train" else tasks.eval_task
+
+
+def _run_hydra_app(command: str, args: list[str]) -> None:
+    """Run the Hydra app of `command`; report errors in one line unless HYDRA_FULL_ERROR=1."""
+    import hydra
+
+    from trainrig.config_tree import BUILTIN_CONF_MODULE
+    from trainrig.resolvers import register_resolvers
+
+    register_resolvers()
+    app = hydra.main(
+        version_base="1.3",
+        config_path=f"pkg://{BUILTIN_CONF_MODULE}",
+        config_name=HYDRA_COMMANDS[command],
+    )(_task_function(command))
+    wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach the handler below
+    program = sys.argv[0]
+    sys.argv = [program, *args]
+    try:
+        app()
+    except Exception as error:
+        if wants_traceback:
+            raise
+        _report(error)
+    finally:
+        sys.argv = [program, command, *args]
+
+
+def _report(error: BaseException) -> NoReturn:
+    """Print an error as one short message; bad input exits 2, a failure while running exits 1."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+    from yaml import YAMLError
+
+    from trainrig.errors import ConfigError
+
+    if isinstance(error, ConfigError | HydraException | OmegaConfBaseException):
+        message = str(error)
+        if isinstance(error.__cause__, OmegaConfBaseException | YAMLError):
+            message += f"\n{error.__cause__}"
+        _fail(message.strip(), EXIT_CONFIG_ERROR)
+    if isinstance(error, YAMLError):
+        _fail(f"malformed YAML: {error}", EXIT_CONFIG_ERROR)
+    _fail(
+        f"{type(error).__name__}: {error}\n(set HYDRA_FULL_ERROR=1 for the full traceback)",
+        EXIT_RUNTIME_ERROR,
+    )
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    print(f"trainrig: error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def _shell_completion(args: list[str]) -> None:
+    """Complete the subcommand, then hand the rest of the line to that command's Hydra app."""
+    line = os.environ.get("COMP_LINE", "")
+    match = re.match(r"\s*\S+\s+(\S+)(\s.*)?$", line)
+    if match and match.group(1) in HYDRA_COMMANDS and match.group(2) is not None:
+        os.environ["COMP_LINE"] = "trainrig" + match.group(2)
+        _run_hydra_app(match.group(1), args)
+        sys.exit(0)
+    if "query=" in " ".join(args):
+        typed = match.group(1) if match and match.group(2) is None else ""
+        if line.endswith(" ") and not match:
+            typed = ""
+        print(" ".join(c for c in COMMANDS if c.startswith(typed)))
+        sys.exit(0)
+    _run_hydra_app("train", args)  # install=bash / uninstall=bash print the shell script
+    sys.exit(0)

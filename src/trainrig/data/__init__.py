@@ -1,0 +1,1 @@
+"""Data sets as Lightning data modules; one module per data source."""

@@ -1,0 +1,17 @@
+"""Per-channel standardization whose statistics travel with the model's weights."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+
+class Standardize(nn.Module):
+    """(x - mean) / std with statistics shaped to broadcast (e.g. 1xCx1x1); buffers, so checkpoints carry them."""
+
+    def __init__(self, mean: Tensor, std: Tensor) -> None:
+        super().__init__()
+        self.register_buffer("mean", mean)
+        self.register_buffer("std", std)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - self.mean) / self.std

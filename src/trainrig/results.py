@@ -1,0 +1,44 @@
+"""Files a run leaves behind, written atomically (temporary file, then rename)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+CONFIG_FILE = "config.yaml"
+METRICS_FILE = "metrics.json"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a crash never leaves a truncated file under that name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_config(run_dir: Path, cfg: DictConfig) -> None:
+    """The resolved config, as `config.yaml`."""
+    write_atomic(run_dir / CONFIG_FILE, OmegaConf.to_yaml(cfg, resolve=True))
+
+
+def write_metrics(run_dir: Path, metrics: dict[str, float]) -> None:
+    """Final metrics keyed as logged (`test/acc`, `val/loss`, ...), as `metrics.json`."""
+    write_atomic(run_dir / METRICS_FILE, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+
+
+def read_metrics(run_dir: Path) -> dict[str, Any]:
+    """Metrics a finished run wrote."""
+    return json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]

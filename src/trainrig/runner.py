@@ -1,0 +1,75 @@
+"""The run, one step per line: seed, data, model, callbacks, trainer, fit, test the best, write results."""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from trainrig.build import (
+    build_callbacks,
+    build_classifier,
+    build_data,
+    build_loggers,
+    build_trainer,
+    display_callbacks,
+)
+from trainrig.checkpoints import load_config_from_checkpoint
+from trainrig.results import write_config, write_metrics
+from trainrig.summary import print_summary, stop_reason
+
+log = logging.getLogger(__name__)
+
+
+def _quiet_known_warnings() -> None:
+    # In-memory batches need no loader workers; Lightning's hint about them does not apply.
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+    # Augmentation lives on the LightningModule on purpose: it needs the batch already on the device.
+    warnings.filterwarnings("ignore", message=r".*overridden `on_after_batch_transfer`.*")
+
+
+def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+    """Train `cfg` in `run_dir`, test its best checkpoint and return the final metrics."""
+    import pytorch_lightning as pl
+
+    started = time.monotonic()
+    _quiet_known_warnings()
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    write_config(run_dir, cfg)
+    data = build_data(cfg)
+    classifier = build_classifier(cfg, data)
+    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir))
+    trainer.fit(classifier, datamodule=data)
+    reason = stop_reason(trainer)
+    val = trainer.validate(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
+    test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
+    metrics = {**val, **test}
+    write_metrics(run_dir, metrics)
+    print_summary(metrics, run_dir, time.monotonic() - started, reason)
+    return metrics
+
+
+def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+    """Test the checkpoint at `cfg.ckpt_path` on the test split of the data it was trained on."""
+    import pytorch_lightning as pl
+
+    started = time.monotonic()
+    _quiet_known_warnings()
+    trained = load_config_from_checkpoint(Path(cfg.ckpt_path))
+    pl.seed_everything(trained.seed, workers=True, verbose=False)
+    write_config(run_dir, cfg)
+    data = build_data(trained)
+    classifier = build_classifier(trained, data)
+    trainer = pl.Trainer(
+        **{k: v for k, v in cfg.trainer.items() if k != "_target_"},
+        logger=build_loggers(cfg, run_dir),
+        callbacks=display_callbacks(cfg),
+        default_root_dir=str(run_dir),
+    )
+    metrics = trainer.test(classifier, datamodule=data, ckpt_path=cfg.ckpt_path, verbose=False)[0]
+    write_metrics(run_dir, metrics)
+    print_summary(metrics, run_dir, time.monotonic() - started, f"tested {cfg.ckpt_path}")
+    return metrics

@@ -1,0 +1,269 @@
+"""Structured-config schemas: the keys, types, defaults and ranges of every built-in option.
+
+A group's node is checked against the schema of its `_target_`, so a typo, a wrong type or a value
+out of range fails here, before data is loaded or torch is imported. Nodes with a `_target_` that
+trainrig does not know (a user's own builder) are passed through unchecked; an empty node means the
+group is switched off (`scheduler=none`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING as NO_DEFAULT
+from dataclasses import dataclass, field, fields
+from typing import Any, Optional
+
+from omegaconf import MISSING
+
+from trainrig.errors import ConfigError
+from trainrig.metric_names import FINAL_METRICS, FIT_METRICS
+
+
+def bounded(
+    default: Any = NO_DEFAULT,
+    *,
+    factory: Any = NO_DEFAULT,
+    gt: Optional[float] = None,
+    ge: Optional[float] = None,
+    lt: Optional[float] = None,
+    le: Optional[float] = None,
+    choices: tuple[Any, ...] | None = None,
+) -> Any:
+    """A dataclass field whose value (or each item of a list value) must lie in a range or set."""
+    metadata = {"gt": gt, "ge": ge, "lt": lt, "le": le, "choices": choices}
+    if factory is not NO_DEFAULT:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+# ---------------------------------------------------------------- data and augmentation
+
+
+@dataclass
+class DigitsConfig:
+    _target_: str = "trainrig.data.digits.build_digits"
+    batch_size: int = bounded(64, ge=1)
+    val_fraction: float = bounded(0.15, gt=0, lt=1)
+    test_fraction: float = bounded(0.15, gt=0, lt=1)
+    normalize: bool = True
+    split_seed: int = bounded(0, ge=0)
+
+    def __post_init__(self) -> None:
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ConfigError(
+                "data.val_fraction + data.test_fraction must be < 1 so some data is left to "
+                f"train on; got {self.val_fraction} + {self.test_fraction}"
+            )
+
+
+@dataclass
+class AugmentationConfig:
+    _target_: str = "trainrig.augmentation.build_augmentation"
+    rotation_degrees: float = bounded(0.0, ge=0, le=180)
+    translate: float = bounded(0.0, ge=0, lt=1)
+    scale: list[float] = bounded(factory=lambda: [1.0, 1.0], gt=0)
+    horizontal_flip: bool = False
+    vertical_flip: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.scale) != 2 or self.scale[0] > self.scale[1]:
+            raise ConfigError(f"augmentation.scale must be [low, high] with low <= high; got {self.scale}")
+
+
+# ---------------------------------------------------------------- models
+
+
+@dataclass
+class CNNConfig:
+    _target_: str = "trainrig.models.cnn.build_cnn"
+    _partial_: bool = True
+    channels: list[int] = bounded(factory=lambda: [32, 64, 128], ge=1)
+    kernel_size: int = bounded(3, ge=1)
+    batch_norm: bool = True
+    dropout: float = bounded(0.0, ge=0, lt=1)
+
+    def __post_init__(self) -> None:
+        if not self.channels:
+            raise ConfigError("model.channels must list at least one conv block width, e.g. [32, 64]")
+
+
+ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "leaky_relu")
+
+
+@dataclass
+class MLPConfig:
+    _target_: str = "trainrig.models.mlp.build_mlp"
+    _partial_: bool = True
+    hidden_sizes: list[int] = bounded(factory=lambda: [256, 128], ge=1)
+    activation: str = bounded("relu", choices=ACTIVATIONS)
+    batch_norm: bool = True
+    dropout: float = bounded(0.0, ge=0, lt=1)
+
+
+# ---------------------------------------------------------------- optimizers and schedules
+
+
+@dataclass
+class AdamConfig:
+    _target_: str = "torch.optim.Adam"
+    _partial_: bool = True
+    lr: float = bounded(1e-3, gt=0)
+    betas: list[float] = bounded(factory=lambda: [0.9, 0.999], ge=0, lt=1)
+    eps: float = bounded(1e-8, gt=0)
+    weight_decay: float = bounded(0.0, ge=0)
+    amsgrad: bool = False
+
+
+@dataclass
+class AdamWConfig(AdamConfig):
+    _target_: str = "torch.optim.AdamW"
+    weight_decay: float = bounded(0.01, ge=0)
+
+
+@dataclass
+class SGDConfig:
+    _target_: str = "torch.optim.SGD"
+    _partial_: bool = True
+    lr: float = bounded(1e-2, gt=0)
+    momentum: float = bounded(0.0, ge=0, lt=1)
+    dampening: float = bounded(0.0, ge=0, lt=1)
+    nesterov: bool = False
+    weight_decay: float = bounded(0.0, ge=0)
+
+    def __post_init__(self) -> None:
+        if self.nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ConfigError(
+                "optimizer.nesterov=true needs optimizer.momentum > 0 and optimizer.dampening=0; "
+                f"got momentum={self.momentum}, dampening={self.dampening}"
+            )
+
+
+@dataclass
+class RMSpropConfig:
+    _target_: str = "torch.optim.RMSprop"
+    _partial_: bool = True
+    lr: float = bounded(1e-2, gt=0)
+    alpha: float = bounded(0.99, ge=0, le=1)
+    eps: float = bounded(1e-8, gt=0)
+    weight_decay: float = bounded(0.0, ge=0)
+    momentum: float = bounded(0.0, ge=0, lt=1)
+    centered: bool = False
+
+
+@dataclass
+class CosineConfig:
+    _target_: str = "trainrig.schedules.build_cosine"
+    _partial_: bool = True
+    eta_min: float = bounded(0.0, ge=0)
+
+
+# ---------------------------------------------------------------- callbacks, trainer, logger
+
+
+@dataclass
+class EarlyStoppingConfig:
+    _target_: str = "pytorch_lightning.callbacks.EarlyStopping"
+    monitor: str = bounded(MISSING, choices=FIT_METRICS)
+    mode: str = bounded(MISSING, choices=("min", "max"))
+    patience: int = bounded(3, ge=1)
+    min_delta: float = bounded(0.0, ge=0)
+    check_finite: bool = True
+    verbose: bool = False
+
+
+PRECISIONS = ("64-true", "64", "32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu")
+
+
+@dataclass
+class TrainerConfig:
+    _target_: str = "pytorch_lightning.Trainer"
+    max_epochs: int = bounded(10, ge=1)
+    max_steps: int = bounded(-1, ge=-1)
+    min_epochs: Optional[int] = bounded(None, ge=0)
+    max_time: Optional[str] = None
+    accelerator: str = bounded("auto", choices=ACCELERATORS)
+    devices: Any = 1
+    num_nodes: int = bounded(1, ge=1)
+    precision: str = bounded("32-true", choices=PRECISIONS)
+    deterministic: bool = False
+    benchmark: Optional[bool] = None
+    gradient_clip_val: Optional[float] = bounded(None, ge=0)
+    gradient_clip_algorithm: str = bounded("norm", choices=("norm", "value"))
+    accumulate_grad_batches: int = bounded(1, ge=1)
+    check_val_every_n_epoch: int = bounded(1, ge=1)
+    val_check_interval: Any = None
+    log_every_n_steps: int = bounded(50, ge=1)
+    limit_train_batches: Any = bounded(None, gt=0)
+    limit_val_batches: Any = bounded(None, ge=0)
+    limit_test_batches: Any = bounded(None, gt=0)
+    num_sanity_val_steps: int = bounded(2, ge=-1)
+    enable_progress_bar: bool = True
+    enable_model_summary: bool = True
+
+
+@dataclass
+class CSVLoggerConfig:
+    _target_: str = "pytorch_lightning.loggers.CSVLogger"
+    name: str = "csv"
+    version: Optional[str] = None
+    flush_logs_every_n_steps: int = bounded(100, ge=1)
+
+
+@dataclass
+class NamedStrategyConfig:
+    _target_: str = "trainrig.distributed.named_strategy"
+    name: str = bounded("auto", choices=("auto", "ddp", "ddp_spawn"))
+
+
+# ---------------------------------------------------------------- the whole config
+
+SCHEMAS: dict[str, type] = {
+    schema.__dataclass_fields__["_target_"].default: schema  # type: ignore[attr-defined]
+    for schema in (
+        DigitsConfig,
+        AugmentationConfig,
+        CNNConfig,
+        MLPConfig,
+        AdamConfig,
+        AdamWConfig,
+        SGDConfig,
+        RMSpropConfig,
+        CosineConfig,
+        EarlyStoppingConfig,
+        TrainerConfig,
+        CSVLoggerConfig,
+        NamedStrategyConfig,
+    )
+}
+
+# Top-level groups holding one component each; `logger` holds a mapping of named loggers.
+COMPONENT_GROUPS = (
+    "data",
+    "augmentation",
+    "model",
+    "optimizer",
+    "scheduler",
+    "early_stopping",
+    "trainer",
+    "compression",
+    "strategy",
+)
+
+
+@dataclass
+class CheckpointConfig:
+    monitor: str = bounded(MISSING, choices=FIT_METRICS)
+    mode: str = bounded(MISSING, choices=("min", "max"))
+
+
+@dataclass
+class TrainTopLevel:
+    task_name: str = "train"
+    seed: int = bounded(42, ge=0)
+    optimized_metric: str = bounded("val/acc", choices=FINAL_METRICS)
+
+
+@dataclass
+class EvalTopLevel:
+    task_name: str = "eval"
+    ckpt_path: str = MISSING
