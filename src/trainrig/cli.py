@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from trainrig.errors import EXIT_CONFIG_ERROR, EXIT_RUNTIME_ERROR, exit_with
+
 USAGE = """\
 usage: trainrig COMMAND [ARGS ...]
 
@@ -24,8 +26,6 @@ Shell completion (bash): eval "$(trainrig -sc install=bash)"
 
 HYDRA_COMMANDS = {"train": "train", "eval": "eval"}
 COMMANDS = (*HYDRA_COMMANDS, "list")
-EXIT_CONFIG_ERROR = 2
-EXIT_RUNTIME_ERROR = 1
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         sys.exit(list_options(rest))
     if command not in HYDRA_COMMANDS:
-        _fail(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}", EXIT_CONFIG_ERROR)
+        exit_with(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
     _run_hydra_app(command, rest)
 
 
@@ -86,23 +86,19 @@ def _report(error: BaseException) -> NoReturn:
     from yaml import YAMLError
 
     from trainrig.errors import ConfigError
+    from trainrig.hydra_errors import short_message
 
     if isinstance(error, ConfigError | HydraException | OmegaConfBaseException):
         message = str(error)
         if isinstance(error.__cause__, OmegaConfBaseException | YAMLError):
             message += f"\n{error.__cause__}"
-        _fail(message.strip(), EXIT_CONFIG_ERROR)
+        exit_with(short_message(message), EXIT_CONFIG_ERROR)
     if isinstance(error, YAMLError):
-        _fail(f"malformed YAML: {error}", EXIT_CONFIG_ERROR)
-    _fail(
+        exit_with(f"malformed YAML: {error}", EXIT_CONFIG_ERROR)
+    exit_with(
         f"{type(error).__name__}: {error}\n(set HYDRA_FULL_ERROR=1 for the full traceback)",
         EXIT_RUNTIME_ERROR,
     )
-
-
-def _fail(message: str, status: int) -> NoReturn:
-    print(f"trainrig: error: {message}", file=sys.stderr)
-    sys.exit(status)
 
 
 def _shell_completion(args: list[str]) -> None:

@@ -1,5 +1,19 @@
-"""The one exception type for problems the user can fix; the CLI prints it in one line and exits 2."""
+"""The one exception type for problems the user can fix, and how the CLI reports them."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+EXIT_CONFIG_ERROR = 2
+EXIT_RUNTIME_ERROR = 1
 
 
 class ConfigError(Exception):
     """A bad config value, option, key or path; the message names it and the way out."""
+
+
+def exit_with(message: str, status: int = EXIT_CONFIG_ERROR) -> NoReturn:
+    """Print `trainrig: error: MESSAGE` on stderr and exit with `status` (2: bad input)."""
+    print(f"trainrig: error: {message}", file=sys.stderr)
+    raise SystemExit(status)

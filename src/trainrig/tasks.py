@@ -5,12 +5,15 @@ They validate first and import the heavy runner only after the config is known t
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
+from typing import Any, NoReturn
 
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.errors import ConfigError
+from trainrig.errors import ConfigError, exit_with
 from trainrig.validate import validate
 
 
@@ -18,9 +21,44 @@ def _run_dir() -> Path:
     return Path(HydraConfig.get().runtime.output_dir)
 
 
+HYDRA_BOOKKEEPING = {".hydra", "train.log", "eval.log"}
+
+
+def _reject(error: ConfigError) -> NoReturn:
+    """Report a bad config of a single run and remove the run directory Hydra made for it.
+
+    In a multirun the error is raised instead, so the sweep records that job as failed.
+    """
+    hydra_cfg = HydraConfig.get()
+    if hydra_cfg.mode != RunMode.RUN:
+        raise error
+    run_dir = _run_dir()
+    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= HYDRA_BOOKKEEPING:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    exit_with(str(error))
+
+
+def _validated(cfg: DictConfig, task: str) -> dict[str, Any]:
+    try:
+        values = validate(cfg, task)
+        if task == "eval":
+            _check_checkpoint_path(Path(values["ckpt_path"]))
+    except ConfigError as error:
+        _reject(error)
+    return values
+
+
+def _check_checkpoint_path(path: Path) -> None:
+    if not path.is_file():
+        raise ConfigError(
+            f"ckpt_path: no checkpoint file at {path}; pass the .ckpt a training run wrote, "
+            "e.g. ckpt_path=outputs/train/runs/<run>/checkpoints/best.ckpt"
+        )
+
+
 def train_task(cfg: DictConfig) -> float:
     """Validate, train, test; return the configured `optimized_metric` for Hydra sweepers."""
-    values = validate(cfg, "train")
+    values = _validated(cfg, "train")
     from trainrig.runner import train
 
     metrics = train(OmegaConf.create(values), _run_dir())
@@ -29,13 +67,7 @@ def train_task(cfg: DictConfig) -> float:
 
 def eval_task(cfg: DictConfig) -> float:
     """Validate, then test the checkpoint at `ckpt_path`; return its test accuracy."""
-    values = validate(cfg, "eval")
-    ckpt_path = Path(values["ckpt_path"])
-    if not ckpt_path.is_file():
-        raise ConfigError(
-            f"ckpt_path: no checkpoint file at {ckpt_path}; pass the .ckpt a training run wrote, "
-            "e.g. ckpt_path=outputs/train/runs/<run>/checkpoints/best.ckpt"
-        )
+    values = _validated(cfg, "eval")
     from trainrig.runner import evaluate
 
     metrics = evaluate(OmegaConf.create(values), _run_dir())

@@ -1,0 +1,33 @@
+"""Hydra's composition errors, rewritten as one short line that names the way out."""
+
+from __future__ import annotations
+
+import re
+
+MISSING_OPTION = re.compile(r"Could not find '(?P<group>[\w/]+)/(?P<name>[^']*)'")
+AVAILABLE = re.compile(r"Available options in '[^']*':\n((?:\t.*\n?)*)")
+NOT_IN_STRUCT = re.compile(r"Could not override '(?P<key>[^']+)'")
+
+
+def short_message(message: str) -> str:
+    """A one-line version of Hydra's message for unknown options and keys; others unchanged."""
+    message = message.split("\nConfig search path:")[0].strip()
+    missing = MISSING_OPTION.search(message)
+    if missing:
+        group, name = missing["group"], missing["name"]
+        available = AVAILABLE.search(message)
+        options = available.group(1).split() if available else []
+        choices = f"choose one of {', '.join(options)}" if options else "this group has no options"
+        own = f"./experiments/{name}.yaml" if group == "experiment" else f"./conf/{group}/{name}.yaml"
+        return (
+            f"{group}={name}: no such option; {choices} "
+            f"(or add your own as {own}; `trainrig list {group}` shows them)"
+        )
+    unknown = NOT_IN_STRUCT.search(message)
+    if unknown and "is not in struct" in message:
+        key = unknown["key"]
+        return (
+            f"{key}: unknown key; `trainrig train --cfg job` shows the keys there are "
+            f"(use +{key}=... only to add a key a builder accepts)"
+        )
+    return message
