@@ -31,7 +31,7 @@ def build_data(cfg: DictConfig) -> InMemoryDataModule:
 
 
 def build_classifier(cfg: DictConfig, data: InMemoryDataModule) -> Classifier:
-    """The model of `cfg.model`, sized by the data, wrapped with optimizer, schedule, augmentation."""
+    """The model of `cfg.model`, sized by the data, with optimizer, schedule and augmentation."""
     model = instantiate(cfg.model)(input_shape=data.input_shape, num_classes=data.num_classes)
     return Classifier(
         model=model,

@@ -25,4 +25,6 @@ def load_config_from_checkpoint(path: Path) -> DictConfig:
         raise ConfigError(
             f"ckpt_path: {path} was not written by `trainrig train` (it holds no '{CONFIG_KEY}')"
         )
-    return OmegaConf.create(checkpoint[CONFIG_KEY])
+    config = OmegaConf.create(checkpoint[CONFIG_KEY])
+    assert isinstance(config, DictConfig)
+    return config

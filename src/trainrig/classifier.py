@@ -17,7 +17,7 @@ SchedulerFactory = Callable[..., LRScheduler]
 
 
 class Classifier(pl.LightningModule):
-    """Cross-entropy classification with per-stage accuracy, on-device augmentation and normalization.
+    """Cross-entropy classification with per-stage accuracy, on-device augmentation, normalization.
 
     Logs `{train,val,test}/{loss,acc}` once per epoch. Augmentation runs on training batches after
     they reach the device; normalization is part of `forward`, so a saved model needs no extra step.
@@ -57,7 +57,9 @@ class Classifier(pl.LightningModule):
         loss = F.cross_entropy(logits, y)
         accuracy = getattr(self, f"{stage}_acc")
         accuracy(logits, y)
-        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y))
+        self.log(
+            f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y)
+        )
         self.log(f"{stage}/acc", accuracy, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 
@@ -76,4 +78,7 @@ class Classifier(pl.LightningModule):
             return optimizer
         total_steps = int(self.trainer.estimated_stepping_batches)
         scheduler = self.scheduler_factory(optimizer, total_steps=total_steps)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }

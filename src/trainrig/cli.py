@@ -1,4 +1,4 @@
-"""The `trainrig` command: subcommands on top of Hydra apps. Imports nothing heavy at module level."""
+"""The `trainrig` command: subcommands over Hydra apps; imports nothing heavy at module level."""
 
 from __future__ import annotations
 
@@ -8,7 +8,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from trainrig.errors import EXIT_CONFIG_ERROR, EXIT_RUNTIME_ERROR, exit_with
+from trainrig.errors import (
+    EXIT_CONFIG_ERROR,
+    EXIT_RUNTIME_ERROR,
+    ONE_LINE_ERRORS_FLAG,
+    exit_with,
+    one_line_errors,
+)
 
 USAGE = """\
 usage: trainrig COMMAND [ARGS ...]
@@ -65,8 +71,11 @@ def _run_hydra_app(command: str, args: list[str]) -> None:
         config_path=f"pkg://{BUILTIN_CONF_MODULE}",
         config_name=HYDRA_COMMANDS[command],
     )(_task_function(command))
-    wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
-    os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach the handler below
+    # A child process (DDP) inherits both variables from a parent that set them below.
+    wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1" and not one_line_errors()
+    if not wants_traceback:
+        os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach the handler below
+        os.environ[ONE_LINE_ERRORS_FLAG] = "1"
     program = sys.argv[0]
     sys.argv = [program, *args]
     try:
@@ -88,6 +97,9 @@ def _report(error: BaseException) -> NoReturn:
     from trainrig.errors import ConfigError
     from trainrig.hydra_errors import short_message
 
+    if isinstance(error, BrokenPipeError):  # e.g. `trainrig train --help | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     if isinstance(error, ConfigError | HydraException | OmegaConfBaseException):
         message = str(error)
         if isinstance(error.__cause__, OmegaConfBaseException | YAMLError):

@@ -1,4 +1,4 @@
-"""Where config options live (built-in, ./conf, ./experiments) and how to list them without Hydra."""
+"""Where config options live (built-in, ./conf, ./experiments); listing them needs no Hydra."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training strategies (single device, data parallel, ...), as Lightning strategy names or objects."""
+"""Training strategies (one device, data parallel, ...) as Lightning strategy names or objects."""
 
 from __future__ import annotations
 

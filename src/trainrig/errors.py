@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import NoReturn
 
 EXIT_CONFIG_ERROR = 2
 EXIT_RUNTIME_ERROR = 1
+# Set by the CLI while it reports errors itself; unset when the user asked for tracebacks.
+ONE_LINE_ERRORS_FLAG = "TRAINRIG_ONE_LINE_ERRORS"
+
+
+def one_line_errors() -> bool:
+    """Whether errors are reported as one line (the default) rather than raised with a traceback."""
+    return os.environ.get(ONE_LINE_ERRORS_FLAG) == "1"
 
 
 class ConfigError(Exception):

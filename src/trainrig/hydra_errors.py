@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+
+from trainrig.config_tree import EXPERIMENT_GROUP, USER_EXPERIMENTS_DIR
 
 MISSING_OPTION = re.compile(r"Could not find '(?P<group>[\w/]+)/(?P<name>[^']*)'")
 AVAILABLE = re.compile(r"Available options in '[^']*':\n((?:\t.*\n?)*)")
@@ -18,7 +21,9 @@ def short_message(message: str) -> str:
         available = AVAILABLE.search(message)
         options = available.group(1).split() if available else []
         choices = f"choose one of {', '.join(options)}" if options else "this group has no options"
-        own = f"./experiments/{name}.yaml" if group == "experiment" else f"./conf/{group}/{name}.yaml"
+        own = (
+            f"./experiments/{name}.yaml" if group == "experiment" else f"./conf/{group}/{name}.yaml"
+        )
         return (
             f"{group}={name}: no such option; {choices} "
             f"(or add your own as {own}; `trainrig list {group}` shows them)"
@@ -26,6 +31,11 @@ def short_message(message: str) -> str:
     unknown = NOT_IN_STRUCT.search(message)
     if unknown and "is not in struct" in message:
         key = unknown["key"]
+        if key == EXPERIMENT_GROUP:
+            return (
+                f"{key}: there is no ./{USER_EXPERIMENTS_DIR} folder in {os.getcwd()}; "
+                f"`trainrig train experiment=NAME` reads ./{USER_EXPERIMENTS_DIR}/NAME.yaml"
+            )
         return (
             f"{key}: unknown key; `trainrig train --cfg job` shows the keys there are "
             f"(use +{key}=... only to add a key a builder accepts)"

@@ -13,4 +13,6 @@ def register_resolvers() -> None:
     Run directories end with it, so jobs started in the same second never share a directory.
     """
     if not OmegaConf.has_resolver("trainrig.uid"):
-        OmegaConf.register_new_resolver("trainrig.uid", lambda: secrets.token_hex(4), use_cache=True)
+        OmegaConf.register_new_resolver(
+            "trainrig.uid", lambda: secrets.token_hex(4), use_cache=True
+        )

@@ -1,4 +1,4 @@
-"""The run, one step per line: seed, data, model, callbacks, trainer, fit, test the best, write results."""
+"""The run, a step per line: seed, data, model, callbacks, trainer, fit, test the best, results."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def _quiet_known_warnings() -> None:
     # In-memory batches need no loader workers; Lightning's hint about them does not apply.
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-    # Augmentation lives on the LightningModule on purpose: it needs the batch already on the device.
+    # Augmentation lives on the LightningModule on purpose: it needs the batch on the device.
     warnings.filterwarnings("ignore", message=r".*overridden `on_after_batch_transfer`.*")
 
 
@@ -69,7 +69,9 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         callbacks=display_callbacks(cfg),
         default_root_dir=str(run_dir),
     )
-    metrics = trainer.test(classifier, datamodule=data, ckpt_path=cfg.ckpt_path, verbose=False)[0]
+    metrics = dict(
+        trainer.test(classifier, datamodule=data, ckpt_path=cfg.ckpt_path, verbose=False)[0]
+    )
     write_metrics(run_dir, metrics)
     print_summary(metrics, run_dir, time.monotonic() - started, f"tested {cfg.ckpt_path}")
     return metrics

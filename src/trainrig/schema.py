@@ -9,7 +9,7 @@ group is switched off (`scheduler=none`).
 from __future__ import annotations
 
 from dataclasses import MISSING as NO_DEFAULT
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from omegaconf import MISSING
@@ -66,7 +66,9 @@ class AugmentationConfig:
 
     def __post_init__(self) -> None:
         if len(self.scale) != 2 or self.scale[0] > self.scale[1]:
-            raise ConfigError(f"augmentation.scale must be [low, high] with low <= high; got {self.scale}")
+            raise ConfigError(
+                f"augmentation.scale must be [low, high] with low <= high; got {self.scale}"
+            )
 
 
 # ---------------------------------------------------------------- models
@@ -83,7 +85,9 @@ class CNNConfig:
 
     def __post_init__(self) -> None:
         if not self.channels:
-            raise ConfigError("model.channels must list at least one conv block width, e.g. [32, 64]")
+            raise ConfigError(
+                "model.channels must list at least one conv block width, e.g. [32, 64]"
+            )
 
 
 ACTIVATIONS = ("relu", "gelu", "silu", "tanh", "leaky_relu")
@@ -218,7 +222,7 @@ class NamedStrategyConfig:
 # ---------------------------------------------------------------- the whole config
 
 SCHEMAS: dict[str, type] = {
-    schema.__dataclass_fields__["_target_"].default: schema  # type: ignore[attr-defined]
+    str(schema.__dataclass_fields__["_target_"].default): schema
     for schema in (
         DigitsConfig,
         AugmentationConfig,

@@ -9,7 +9,7 @@ from pytorch_lightning.callbacks import EarlyStopping
 
 
 def stop_reason(trainer: pl.Trainer) -> str:
-    """Why fitting ended; call it right after `fit` (loading a checkpoint restores callback state)."""
+    """Why fitting ended; call it right after `fit` (a checkpoint load restores callback state)."""
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
         if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
             detail = callback.stopping_reason_message or f"{callback.monitor} stopped improving"

@@ -13,7 +13,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.errors import ConfigError, exit_with
+from trainrig.errors import ConfigError, exit_with, one_line_errors
 from trainrig.validate import validate
 
 
@@ -29,8 +29,7 @@ def _reject(error: ConfigError) -> NoReturn:
 
     In a multirun the error is raised instead, so the sweep records that job as failed.
     """
-    hydra_cfg = HydraConfig.get()
-    if hydra_cfg.mode != RunMode.RUN:
+    if HydraConfig.get().mode != RunMode.RUN or not one_line_errors():
         raise error
     run_dir = _run_dir()
     if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= HYDRA_BOOKKEEPING:

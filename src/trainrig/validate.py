@@ -54,7 +54,7 @@ def validate(cfg: DictConfig, task: str = "train") -> dict[str, Any]:
 
 
 def check_component(path: str, node: Any) -> None:
-    """Check one group's node: empty means switched off; otherwise its `_target_` picks the schema."""
+    """Check one group's node: empty means switched off; else its `_target_` picks the schema."""
     if node is None or node == {}:
         return
     if not isinstance(node, dict):
@@ -88,9 +88,10 @@ def check_node(path: str, node: dict[str, Any], schema: type) -> None:
         expected = _field_type(schema, str(error.key))
         raise ConfigError(f"{key}: expected {expected}, got {error.value!r}") from None
     for key in sorted(OmegaConf.missing_keys(merged)):
-        raise ConfigError(f"{_dotted(path, key)}: a value is required (set {_dotted(path, key)}=...)")
-    values = OmegaConf.to_container(merged)
-    assert isinstance(values, dict)
+        raise ConfigError(
+            f"{_dotted(path, key)}: a value is required (set {_dotted(path, key)}=...)"
+        )
+    values: dict[str, Any] = OmegaConf.to_container(merged)  # type: ignore[assignment]
     for spec in dataclasses.fields(schema):
         _check_bounds(_dotted(path, spec.name), values[spec.name], spec.metadata)
     schema(**values)  # runs the schema's cross-field rules (__post_init__)

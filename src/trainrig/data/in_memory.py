@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+from torch.utils.data import (
+    BatchSampler,
+    DataLoader,
+    RandomSampler,
+    SequentialSampler,
+    TensorDataset,
+)
 
 from trainrig.data.normalization import Standardize
 
@@ -13,10 +19,16 @@ Split = tuple[Tensor, Tensor]
 
 
 class InMemoryDataModule(pl.LightningDataModule):
-    """Train/val/test tensors in memory; each batch is one indexing op, with no per-sample collate."""
+    """Train/val/test tensors in memory; a batch is one indexing op, with no per-sample collate."""
 
     def __init__(
-        self, train: Split, val: Split, test: Split, num_classes: int, batch_size: int, normalize: bool
+        self,
+        train: Split,
+        val: Split,
+        test: Split,
+        num_classes: int,
+        batch_size: int,
+        normalize: bool,
     ) -> None:
         super().__init__()
         self.splits = {"train": train, "val": val, "test": test}

@@ -6,7 +6,10 @@ from torch import Tensor, nn
 
 
 class Standardize(nn.Module):
-    """(x - mean) / std with statistics shaped to broadcast (e.g. 1xCx1x1); buffers, so checkpoints carry them."""
+    """(x - mean) / std with broadcastable (1xCx1x1) statistics, saved with the weights."""
+
+    mean: Tensor
+    std: Tensor
 
     def __init__(self, mean: Tensor, std: Tensor) -> None:
         super().__init__()

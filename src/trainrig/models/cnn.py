@@ -26,7 +26,13 @@ def build_cnn(
     layers: list[nn.Module] = []
     for index, out_channels in enumerate(channels):
         layers.append(
-            nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=not batch_norm)
+            nn.Conv2d(
+                in_channels,
+                out_channels,
+                kernel_size,
+                padding=kernel_size // 2,
+                bias=not batch_norm,
+            )
         )
         if batch_norm:
             layers.append(nn.BatchNorm2d(out_channels))
@@ -35,5 +41,10 @@ def build_cnn(
             layers.append(nn.MaxPool2d(2))
             width //= 2
         in_channels = out_channels
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(in_channels, num_classes)]
+    layers += [
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(in_channels, num_classes),
+    ]
     return nn.Sequential(*layers)

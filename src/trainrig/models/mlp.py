@@ -24,7 +24,7 @@ def build_mlp(
     batch_norm: bool = True,
     dropout: float = 0.0,
 ) -> nn.Sequential:
-    """Flatten, then (linear, optional batch norm, activation, dropout) per hidden size, then a linear head."""
+    """Flatten; (linear, optional batch norm, activation, dropout) per hidden size; linear head."""
     width = math.prod(input_shape)
     layers: list[nn.Module] = [nn.Flatten()]
     for size in hidden_sizes:

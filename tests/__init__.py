@@ -1,0 +1,1 @@
+"""trainrig tests: config tree, units, and end-to-end CLI runs."""

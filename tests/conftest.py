@@ -1,0 +1,62 @@
+"""Shared fixtures: run the real CLI in a subprocess, compose configs with Hydra's compose API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_module
+from omegaconf import DictConfig
+
+from trainrig.resolvers import register_resolvers
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def run_trainrig(
+    *args: str, cwd: Path = REPO_ROOT, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m trainrig ARGS...` in `cwd` and capture its output."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env.pop("HYDRA_FULL_ERROR", None)
+    if env and "HYDRA_FULL_ERROR" in env:
+        full_env["HYDRA_FULL_ERROR"] = env["HYDRA_FULL_ERROR"]
+    return subprocess.run(
+        [sys.executable, "-m", "trainrig", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def trainrig_cli() -> CliRunner:
+    """The `trainrig` command, run as a real subprocess."""
+    return run_trainrig
+
+
+@pytest.fixture
+def in_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Work from the repository root, where ./experiments lives."""
+    monkeypatch.chdir(REPO_ROOT)
+    return REPO_ROOT
+
+
+@pytest.fixture
+def compose_train(in_repo: Path) -> Iterator[Callable[..., DictConfig]]:
+    """Compose the `train` config (as `trainrig train` would) with the given overrides."""
+    register_resolvers()
+
+    def _compose(*overrides: str, config_name: str = "train") -> DictConfig:
+        with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+            return compose(config_name=config_name, overrides=list(overrides))
+
+    yield _compose

@@ -1,0 +1,103 @@
+"""Layer 1: every option of every config group, and every experiment, composes and validates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_module
+from omegaconf import DictConfig, OmegaConf
+
+from trainrig.config_tree import BUILTIN_CONF_DIR, iter_options
+from trainrig.resolvers import register_resolvers
+from trainrig.validate import validate
+
+from .conftest import REPO_ROOT
+
+EVAL_GROUPS = {"trainer", "logger"}
+
+
+def _all_options() -> list[tuple[str, str]]:
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(REPO_ROOT)
+    try:
+        return [(o.group, o.name) for o in iter_options()]
+    finally:
+        os.chdir(cwd)
+
+
+ALL_OPTIONS = _all_options()
+
+
+def test_walk_finds_every_group_and_the_committed_experiments() -> None:
+    groups = {group for group, _ in ALL_OPTIONS}
+    expected = {
+        "data",
+        "augmentation",
+        "model",
+        "optimizer",
+        "scheduler",
+        "early_stopping",
+        "trainer",
+        "logger",
+        "compression",
+        "strategy",
+        "experiment",
+    }
+    assert expected <= groups
+    experiments = {name for group, name in ALL_OPTIONS if group == "experiment"}
+    assert {"baseline", "digits_mlp_sgd"} <= experiments
+    assert ("compression", "none") in ALL_OPTIONS
+    assert ("strategy", "auto") in ALL_OPTIONS
+
+
+@pytest.mark.parametrize(("group", "name"), ALL_OPTIONS, ids=[f"{g}={n}" for g, n in ALL_OPTIONS])
+def test_option_composes_and_validates(
+    group: str, name: str, compose_train: Callable[..., DictConfig]
+) -> None:
+    cfg = compose_train(f"{group}={name}")
+    values = validate(cfg, "train")
+    if group != "experiment":  # the selected file is what ends up under its group's key
+        option = next(o for o in iter_options(group) if o.name == name)
+        own = OmegaConf.to_container(OmegaConf.load(option.path)) or {}
+        assert set(own) == set(values[group])
+    if group in EVAL_GROUPS:
+        validate(compose_train(f"{group}={name}", "ckpt_path=x.ckpt", config_name="eval"), "eval")
+
+
+@pytest.mark.parametrize(("group", "name"), ALL_OPTIONS, ids=[f"{g}={n}" for g, n in ALL_OPTIONS])
+def test_option_has_a_one_line_description(group: str, name: str, in_repo: Path) -> None:
+    option = next(o for o in iter_options(group) if o.name == name)
+    assert 10 <= len(option.description) <= 160, option.path
+
+
+def test_builtin_options_ship_inside_the_package() -> None:
+    assert (BUILTIN_CONF_DIR / "train.yaml").is_file()
+    assert (BUILTIN_CONF_DIR / "__init__.py").is_file()
+
+
+def test_user_conf_and_experiments_extend_the_builtin_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "conf" / "model").mkdir(parents=True)
+    (tmp_path / "conf" / "model" / "wide_cnn.yaml").write_text(
+        "# A wider CNN.\n_target_: trainrig.models.cnn.build_cnn\n_partial_: true\n"
+        "channels: [64, 128]\nkernel_size: 3\nbatch_norm: true\ndropout: 0.0\n"
+    )
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "mine.yaml").write_text(
+        "# @package _global_\n# My experiment.\ndefaults:\n  - override /model: wide_cnn\nseed: 7\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    register_resolvers()
+    with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+        cfg = compose(config_name="train", overrides=["experiment=mine"])
+    values = validate(cfg, "train")
+    assert values["model"]["channels"] == [64, 128]
+    assert values["seed"] == 7
+    listed = {(o.group, o.name, o.source) for o in iter_options()}
+    assert ("model", "wide_cnn", "conf") in listed
+    assert ("experiment", "mine", "experiments") in listed
