@@ -1,0 +1,44 @@
+"""The Hydra plugin that serves ./experiments as the `experiment` group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra.core.object_type import ObjectType
+from hydra.plugins.config_source import ConfigLoadError
+
+from hydra_plugins.trainrig_config_search.trainrig_config_search import ExperimentsConfigSource
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> ExperimentsConfigSource:
+    (tmp_path / "fast.yaml").write_text("# @package _global_\nseed: 3\n")
+    (tmp_path / "notes.txt").write_text("not a config")
+    return ExperimentsConfigSource("test", f"trainrig-experiments://{tmp_path}")
+
+
+def test_lists_yaml_files_as_options_of_the_experiment_group(
+    source: ExperimentsConfigSource,
+) -> None:
+    assert source.list("", ObjectType.GROUP) == ["experiment"]
+    assert source.list("experiment", ObjectType.CONFIG) == ["fast"]
+    assert source.list("model", ObjectType.CONFIG) == []
+    assert source.is_group("experiment") and not source.is_group("model")
+    assert source.is_config("experiment/fast") and not source.is_config("experiment/slow")
+
+
+def test_loads_an_experiment_with_its_package_header(source: ExperimentsConfigSource) -> None:
+    result = source.load_config("experiment/fast")
+    assert result.config.seed == 3
+    assert result.header["package"] == "_global_"
+    with pytest.raises(ConfigLoadError):
+        source.load_config("experiment/slow")
+    with pytest.raises(ConfigLoadError):
+        source.load_config("model/fast")
+
+
+def test_a_missing_folder_is_simply_unavailable(tmp_path: Path) -> None:
+    source = ExperimentsConfigSource("test", f"trainrig-experiments://{tmp_path / 'none'}")
+    assert not source.available()
+    assert source.list("", None) == []

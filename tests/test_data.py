@@ -1,0 +1,50 @@
+"""The digits data module: seeded stratified splits, in-memory batches, normalization."""
+
+from __future__ import annotations
+
+import torch
+
+from trainrig.data.digits import build_digits
+
+
+def test_splits_are_disjoint_complete_and_stratified() -> None:
+    data = build_digits(val_fraction=0.15, test_fraction=0.15, split_seed=0)
+    sizes = data.split_sizes()
+    assert sum(sizes.values()) == 1797
+    assert abs(sizes["test"] - 0.15 * 1797) <= 1
+    assert data.input_shape == (1, 8, 8)
+    assert data.num_classes == 10
+    whole = torch.bincount(torch.cat([y for _, y in data.splits.values()])).float() / 1797
+    for _, y in data.splits.values():
+        share = torch.bincount(y, minlength=10).float() / len(y)
+        assert torch.allclose(share, whole, atol=0.02)
+    flat = [x.flatten(1) for x, _ in data.splits.values()]
+    assert len(torch.unique(torch.cat(flat), dim=0)) >= 0.98 * 1797  # no sample in two splits
+
+
+def test_same_seed_same_split_other_seed_other_split() -> None:
+    a, b, c = (build_digits(split_seed=s) for s in (1, 1, 2))
+    assert torch.equal(a.splits["test"][0], b.splits["test"][0])
+    assert not torch.equal(a.splits["test"][0], c.splits["test"][0])
+
+
+def test_batches_cover_the_split_once_per_epoch() -> None:
+    data = build_digits(batch_size=100)
+    batches = list(data.train_dataloader())
+    assert [len(y) for _, y in batches[:-1]] == [100] * (len(batches) - 1)
+    assert sum(len(y) for _, y in batches) == data.split_sizes()["train"]
+    assert batches[0][0].shape[1:] == (1, 8, 8)
+    shuffled = torch.cat([y for _, y in batches])
+    assert not torch.equal(shuffled, data.splits["train"][1])  # shuffled order
+
+
+def test_normalization_standardizes_the_training_split() -> None:
+    data = build_digits(normalize=True)
+    x = data.splits["train"][0]
+    z = data.normalization()(x)
+    assert abs(z.mean().item()) < 1e-4
+    assert abs(z.std().item() - 1) < 1e-3
+    assert "mean" in dict(data.normalization().named_buffers())
+    raw = build_digits(normalize=False)
+    assert torch.equal(raw.normalization()(x), x)
+    assert x.min() >= 0.0 and x.max() <= 1.0  # pixels rescaled from 0..16
