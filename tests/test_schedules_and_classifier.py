@@ -53,3 +53,16 @@ def test_classifier_logs_loss_and_accuracy_per_stage(
     sched = trainer.lr_scheduler_configs[0]
     assert sched.interval == "step"
     assert sched.scheduler.T_max == trainer.estimated_stepping_batches  # type: ignore[attr-defined]
+
+
+def test_accuracy_is_the_fraction_of_correct_predictions() -> None:
+    from torch import nn
+
+    from trainrig.classifier import Classifier
+
+    classifier = Classifier(nn.Identity(), num_classes=3, optimizer=torch.optim.SGD)
+    logits = torch.tensor([[5.0, 0, 0], [5.0, 0, 0], [5.0, 0, 0], [0, 5.0, 0]])
+    labels = torch.tensor([0, 0, 0, 2])  # 3 of 4 right; class-averaged it would be 1/2
+    loss = classifier._step((logits, labels), "val")
+    assert classifier.val_acc.compute().item() == pytest.approx(0.75)
+    assert classifier.val_loss.compute().item() == pytest.approx(loss.item())

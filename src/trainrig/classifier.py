@@ -10,7 +10,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
+from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
+
+from trainrig.metric_names import STAGES
 
 OptimizerFactory = Callable[[Iterator[nn.Parameter]], Optimizer]
 SchedulerFactory = Callable[..., LRScheduler]
@@ -19,8 +22,10 @@ SchedulerFactory = Callable[..., LRScheduler]
 class Classifier(pl.LightningModule):
     """Cross-entropy classification with per-stage accuracy, on-device augmentation, normalization.
 
-    Logs `{train,val,test}/{loss,acc}` once per epoch. Augmentation runs on training batches after
-    they reach the device; normalization is part of `forward`, so a saved model needs no extra step.
+    Logs `{train,val,test}/{loss,acc}` once per epoch: steps only update torchmetrics states
+    (synchronized across processes), since a `self.log` call per step costs as much as a small
+    model's forward pass. Augmentation runs on training batches after they reach the device;
+    normalization is part of `forward`, so a saved model needs no extra step.
     """
 
     def __init__(
@@ -38,9 +43,9 @@ class Classifier(pl.LightningModule):
         self.augmentation = augmentation
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
-        self.train_acc = MulticlassAccuracy(num_classes)
-        self.val_acc = MulticlassAccuracy(num_classes)
-        self.test_acc = MulticlassAccuracy(num_classes)
+        for stage in STAGES:
+            setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
+            setattr(self, f"{stage}_loss", MeanMetric())
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(self.normalization(x))  # type: ignore[no-any-return]
@@ -55,13 +60,23 @@ class Classifier(pl.LightningModule):
         x, y = batch
         logits = self(x)
         loss = F.cross_entropy(logits, y)
-        accuracy = getattr(self, f"{stage}_acc")
-        accuracy(logits, y)
-        self.log(
-            f"{stage}/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=len(y)
-        )
-        self.log(f"{stage}/acc", accuracy, on_step=False, on_epoch=True, prog_bar=True)
+        getattr(self, f"{stage}_acc").update(logits.detach(), y)
+        getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(y))
         return loss
+
+    def _log_epoch(self, stage: str) -> None:
+        """Log the epoch's mean loss and accuracy; Lightning computes, syncs and resets them."""
+        self.log(f"{stage}/loss", getattr(self, f"{stage}_loss"), prog_bar=True)
+        self.log(f"{stage}/acc", getattr(self, f"{stage}_acc"), prog_bar=True)
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         return self._step(batch, "train")
