@@ -58,10 +58,11 @@ def plain_epochs(epochs: int) -> list[float]:
     _, data = experiment()
     classifier = fresh_classifier()
     loader = data.train_dataloader()
-    optimizer = classifier.optimizer_factory(classifier.parameters())
+    optimizer = classifier.optimizer_factory(classifier)
     scheduler = None
     if classifier.scheduler_factory is not None:
-        scheduler = classifier.scheduler_factory(optimizer, total_steps=epochs * len(loader))
+        total_steps = epochs * len(loader)
+        scheduler = classifier.scheduler_factory(optimizer, total_steps=total_steps)["scheduler"]
     augmentation = classifier.augmentation
     times: list[float] = []
     for _ in range(epochs):

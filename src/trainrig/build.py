@@ -8,13 +8,19 @@ from typing import Any
 import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import Callback, ModelCheckpoint, RichModelSummary
+from pytorch_lightning.callbacks import (
+    Callback,
+    LearningRateMonitor,
+    ModelCheckpoint,
+    RichModelSummary,
+)
 from pytorch_lightning.loggers import Logger
 
 from trainrig.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.callbacks.progress_bar import ProgressBar
 from trainrig.classifier import Classifier
 from trainrig.data.in_memory import InMemoryDataModule
+from trainrig.optim import OptimizerFactory, optimizer_factory
 
 CHECKPOINT_DIR = "checkpoints"
 BEST_CHECKPOINT = "best"
@@ -36,10 +42,20 @@ def build_classifier(cfg: DictConfig, data: InMemoryDataModule) -> Classifier:
     return Classifier(
         model=model,
         num_classes=data.num_classes,
-        optimizer=instantiate(cfg.optimizer),
+        optimizer=build_optimizer_factory(cfg.optimizer),
         scheduler=instantiate(cfg.scheduler) if _enabled(cfg.scheduler) else None,
         augmentation=instantiate(cfg.augmentation) if _enabled(cfg.augmentation) else None,
         normalization=data.normalization(),
+    )
+
+
+def build_optimizer_factory(node: DictConfig) -> OptimizerFactory:
+    """model -> optimizer from `cfg.optimizer` (`exempt_bias_and_norm` is trainrig's own key)."""
+    options = {k: v for k, v in node.items() if k != "exempt_bias_and_norm"}
+    return optimizer_factory(
+        instantiate(options),
+        weight_decay=node.get("weight_decay", 0.0),
+        exempt_bias_and_norm=node.get("exempt_bias_and_norm", False),
     )
 
 
@@ -58,6 +74,8 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
     callbacks: list[Callback] = [checkpoint, ConfigInCheckpoint(config)]  # type: ignore[arg-type]
     if _enabled(cfg.early_stopping):
         callbacks.append(instantiate(cfg.early_stopping))
+    if cfg.logger:
+        callbacks.append(LearningRateMonitor())  # at each schedule's own interval
     return callbacks + display_callbacks(cfg)
 
 

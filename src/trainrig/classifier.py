@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytorch_lightning as pl
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.optim import Optimizer
-from torch.optim.lr_scheduler import LRScheduler
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from trainrig.metric_names import STAGES
+from trainrig.optim import OptimizerFactory
 
-OptimizerFactory = Callable[[Iterator[nn.Parameter]], Optimizer]
-SchedulerFactory = Callable[..., LRScheduler]
+# (optimizer, total_steps=...) -> Lightning scheduler config; see trainrig.schedules.
+SchedulerFactory = Callable[..., dict[str, Any]]
 
 
 class Classifier(pl.LightningModule):
@@ -88,12 +87,11 @@ class Classifier(pl.LightningModule):
         self._step(batch, "test")
 
     def configure_optimizers(self) -> Any:
-        optimizer = self.optimizer_factory(self.parameters())
+        optimizer = self.optimizer_factory(self)
         if self.scheduler_factory is None:
             return optimizer
         total_steps = int(self.trainer.estimated_stepping_batches)
-        scheduler = self.scheduler_factory(optimizer, total_steps=total_steps)
         return {
             "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+            "lr_scheduler": self.scheduler_factory(optimizer, total_steps=total_steps),
         }

@@ -1,0 +1,42 @@
+"""Optimizers over a model's parameters, optionally exempting biases and norms from weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+from torch.optim import Optimizer
+
+NORM_LAYERS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
+OptimizerFactory = Callable[[nn.Module], Optimizer]
+
+
+def parameter_groups(
+    model: nn.Module, weight_decay: float, exempt_bias_and_norm: bool
+) -> list[dict[str, Any]]:
+    """The model's trainable parameters; with the exemption, biases and normalization weights
+    form a second group with no weight decay (common practice for AdamW and SGD)."""
+    decayed: list[nn.Parameter] = []
+    exempt: list[nn.Parameter] = []
+    for module in model.modules():
+        for name, parameter in module.named_parameters(recurse=False):
+            if not parameter.requires_grad:
+                continue
+            is_exempt = exempt_bias_and_norm and (name == "bias" or isinstance(module, NORM_LAYERS))
+            (exempt if is_exempt else decayed).append(parameter)
+    groups = [{"params": decayed, "weight_decay": weight_decay}]
+    if exempt:
+        groups.append({"params": exempt, "weight_decay": 0.0})
+    return groups
+
+
+def optimizer_factory(
+    make: Callable[..., Optimizer], weight_decay: float, exempt_bias_and_norm: bool
+) -> OptimizerFactory:
+    """model -> optimizer, from a partial optimizer class (`torch.optim.Adam` with its options)."""
+
+    def build(model: nn.Module) -> Optimizer:
+        return make(parameter_groups(model, weight_decay, exempt_bias_and_norm))
+
+    return build

@@ -1,0 +1,77 @@
+"""In-process: every option of every group, and the trainer switches, train in smoke mode."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from omegaconf import DictConfig, OmegaConf
+
+from trainrig.runner import train
+from trainrig.validate import validate
+
+from .test_config_tree import ALL_OPTIONS
+
+TRAINABLE = [(g, n) for g, n in ALL_OPTIONS if g not in ("experiment", "trainer")]
+TRAINER_SWITCHES = [
+    "trainer.precision=bf16-mixed",
+    "trainer.gradient_clip_val=0.5",
+    "trainer.gradient_clip_algorithm=value",
+    "trainer.accumulate_grad_batches=2",
+    "trainer.deterministic=true",
+    "trainer.max_time=00:00:05:00",
+    "trainer.val_check_interval=2",
+    "trainer.check_val_every_n_epoch=2",
+    "trainer.sync_batchnorm=true",
+]
+
+
+def _train(compose: Callable[..., DictConfig], run_dir: Path, *overrides: str) -> dict[str, float]:
+    cfg = OmegaConf.create(validate(compose("trainer=smoke", *overrides), "train"))
+    return train(cfg, run_dir)
+
+
+def _csv_rows(run_dir: Path) -> list[dict[str, str]]:
+    with (run_dir / "csv" / "metrics.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize(("group", "name"), TRAINABLE, ids=[f"{g}={n}" for g, n in TRAINABLE])
+def test_option_trains_and_tests(
+    group: str, name: str, compose_train: Callable[..., DictConfig], tmp_path: Path
+) -> None:
+    metrics = _train(compose_train, tmp_path, f"{group}={name}")
+    assert {"val/acc", "val/loss", "test/acc", "test/loss"} <= set(metrics)
+    assert (tmp_path / "checkpoints" / "best.ckpt").is_file()
+
+
+@pytest.mark.parametrize("switch", TRAINER_SWITCHES)
+def test_trainer_switch_trains(
+    switch: str, compose_train: Callable[..., DictConfig], tmp_path: Path
+) -> None:
+    metrics = _train(compose_train, tmp_path, switch)
+    assert 0.0 <= metrics["test/acc"] <= 1.0
+
+
+def test_max_steps_limits_optimizer_steps(
+    compose_train: Callable[..., DictConfig], tmp_path: Path
+) -> None:
+    _train(compose_train, tmp_path, "trainer.max_steps=4", "trainer.limit_train_batches=3")
+    steps = {int(row["step"]) for row in _csv_rows(tmp_path)}
+    assert max(steps) <= 4
+
+
+@pytest.mark.parametrize("scheduler", ["cosine", "step", "none"])
+def test_learning_rate_is_logged(
+    scheduler: str, compose_train: Callable[..., DictConfig], tmp_path: Path
+) -> None:
+    _train(compose_train, tmp_path, f"scheduler={scheduler}")
+    rows = _csv_rows(tmp_path)
+    column = "train/lr" if scheduler != "none" else "lr-Adam"
+    logged = [float(row[column]) for row in rows if row.get(column)]
+    assert logged, rows[0].keys()
+    if scheduler == "cosine":  # logged every step, decreasing
+        assert len(logged) == 6
+        assert logged == sorted(logged, reverse=True)

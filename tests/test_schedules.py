@@ -1,0 +1,121 @@
+"""Every learning-rate schedule follows its formula at chosen steps or epochs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+
+from trainrig import schedules
+
+LR = 0.1
+
+
+def _lrs(builder: Callable[..., dict[str, Any]], steps: int, **options: Any) -> list[float]:
+    """The lr before each of `steps` scheduler steps (epochs or optimizer steps)."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    config = builder(optimizer, total_steps=steps, **options)
+    seen = []
+    for _ in range(steps):
+        seen.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        config["scheduler"].step()
+    return seen
+
+
+def cosine(step: int, total: int, eta_min: float = 0.0, top: float = LR) -> float:
+    return eta_min + (top - eta_min) * (1 + math.cos(math.pi * step / total)) / 2
+
+
+# (builder, options, interval, {step: expected lr})
+CASES = [
+    (
+        schedules.build_step,
+        {"step_size": 2, "gamma": 0.5},
+        "epoch",
+        {0: LR, 1: LR, 2: LR / 2, 4: LR / 4},
+    ),
+    (
+        schedules.build_multistep,
+        {"milestones": [2, 4], "gamma": 0.1},
+        "epoch",
+        {1: LR, 2: LR / 10, 4: LR / 100},
+    ),
+    (schedules.build_exponential, {"gamma": 0.9}, "epoch", {0: LR, 1: LR * 0.9, 5: LR * 0.9**5}),
+    (
+        schedules.build_cosine,
+        {"eta_min": 1e-3},
+        "step",
+        {0: LR, 25: cosine(25, 100, 1e-3), 50: cosine(50, 100, 1e-3)},
+    ),
+    (
+        schedules.build_warmup_cosine,
+        {"warmup_fraction": 0.1, "start_factor": 0.01, "eta_min": 0.0},
+        "step",
+        {0: LR * 0.01, 5: LR * (0.01 + 0.99 * 0.5), 10: LR, 55: cosine(45, 90)},
+    ),
+    (
+        schedules.build_onecycle,
+        {"pct_start": 0.3, "div_factor": 25.0, "final_div_factor": 1e4},
+        "step",
+        {0: LR / 25, 29: LR},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("builder", "options", "interval", "expected"), CASES, ids=[c[0].__name__ for c in CASES]
+)
+def test_schedule_matches_its_formula(
+    builder: Callable[..., dict[str, Any]],
+    options: dict[str, Any],
+    interval: str,
+    expected: dict[int, float],
+) -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    config = builder(optimizer, total_steps=100, **options)
+    assert config["interval"] == interval
+    assert config["name"] == "train/lr"
+    lrs = _lrs(builder, 100, **options)
+    for step, lr in expected.items():
+        assert lrs[step] == pytest.approx(lr, rel=1e-6), step
+
+
+def test_cosine_and_warmup_cosine_end_at_eta_min() -> None:
+    for builder in (schedules.build_cosine, schedules.build_warmup_cosine):
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+        scheduler = builder(optimizer, total_steps=50, eta_min=1e-4)["scheduler"]
+        for _ in range(50):
+            optimizer.step()
+            scheduler.step()
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(1e-4, rel=1e-6)
+
+
+def test_warmup_is_linear() -> None:
+    lrs = _lrs(schedules.build_warmup_cosine, 100, warmup_fraction=0.2, start_factor=0.01)
+    steps = torch.tensor(lrs[:21], dtype=torch.float64)
+    expected = torch.linspace(LR * 0.01, LR, 21, dtype=torch.float64)
+    assert torch.allclose(steps, expected, atol=1e-9)
+
+
+def test_onecycle_peaks_at_pct_start_and_ends_far_below() -> None:
+    lrs = _lrs(schedules.build_onecycle, 100, pct_start=0.3)
+    assert max(lrs) == pytest.approx(LR)
+    assert lrs.index(max(lrs)) == 29
+    assert lrs[-1] < LR / 25 / 1e3
+
+
+def test_plateau_reduces_after_patience_epochs_without_improvement() -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    config = schedules.build_plateau(
+        optimizer, total_steps=100, monitor="val/loss", mode="min", factor=0.5, patience=2
+    )
+    assert (config["monitor"], config["interval"]) == ("val/loss", "epoch")
+    lrs = []
+    for val_loss in [1.0, 0.9, 0.9, 0.9, 0.9, 0.9]:
+        config["scheduler"].step(val_loss)
+        lrs.append(optimizer.param_groups[0]["lr"])
+    assert lrs == pytest.approx([LR, LR, LR, LR, LR / 2, LR / 2])
