@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from torch import nn
 
 MIN_WIDTH_TO_POOL = 8
+POOLING: dict[str, type[nn.Module]] = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
 def build_cnn(
@@ -16,11 +17,12 @@ def build_cnn(
     kernel_size: int = 3,
     batch_norm: bool = True,
     dropout: float = 0.0,
+    pooling: str = "max",
 ) -> nn.Sequential:
     """Conv blocks (conv, optional batch norm, ReLU), global average pooling and a linear head.
 
-    Blocks but the last are followed by 2x2 max pooling while the feature map is at least
-    8 pixels wide, so 8x8 digits are pooled once and 32x32 images twice.
+    Blocks but the last are followed by 2x2 pooling (`max` or `avg`) while the feature map is at
+    least 8 pixels wide, so 8x8 digits are pooled once and 32x32 images twice.
     """
     in_channels, width = input_shape[0], input_shape[-1]
     layers: list[nn.Module] = []
@@ -38,7 +40,7 @@ def build_cnn(
             layers.append(nn.BatchNorm2d(out_channels))
         layers.append(nn.ReLU(inplace=True))
         if index < len(channels) - 1 and width >= MIN_WIDTH_TO_POOL:
-            layers.append(nn.MaxPool2d(2))
+            layers.append(POOLING[pooling](2))
             width //= 2
         in_channels = out_channels
     layers += [
