@@ -247,11 +247,12 @@ class PlateauConfig:
 
 @dataclass
 class EarlyStoppingConfig:
-    _target_: str = "pytorch_lightning.callbacks.EarlyStopping"
+    _target_: str = "trainrig.callbacks.early_stopping.EarlyStopping"
     monitor: str = bounded(MISSING, choices=FIT_METRICS)
     mode: str = bounded(MISSING, choices=("min", "max"))
     patience: int = bounded(3, ge=1)
     min_delta: float = bounded(0.0, ge=0)
+    restore_best: bool = False
     check_finite: bool = True
     verbose: bool = False
 

@@ -10,11 +10,19 @@ from pytorch_lightning.callbacks import EarlyStopping
 
 def stop_reason(trainer: pl.Trainer) -> str:
     """Why fitting ended; call it right after `fit` (a checkpoint load restores callback state)."""
+    reason = f"ran all trainer.max_epochs={trainer.max_epochs} epochs"
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
-        if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
+        if not isinstance(callback, EarlyStopping):
+            continue
+        if callback.stopped_epoch > 0:
             detail = callback.stopping_reason_message or f"{callback.monitor} stopped improving"
-            return f"early stopping at epoch {callback.stopped_epoch}: {detail.strip()}"
-    return f"ran all trainer.max_epochs={trainer.max_epochs} epochs"
+            detail = detail.replace("Signaling Trainer to stop.", "").strip()
+            reason = f"early stopping at epoch {callback.stopped_epoch}: {detail}"
+        best_epoch = getattr(callback, "best_epoch", None)
+        if best_epoch is not None:
+            restored = " (its weights restored)" if getattr(callback, "restore_best", False) else ""
+            reason += f"; best epoch {best_epoch}{restored}"
+    return reason
 
 
 def print_summary(metrics: dict[str, float], run_dir: Path, seconds: float, reason: str) -> None:

@@ -1,0 +1,35 @@
+"""Early stopping that can leave the best epoch's weights in the model, like Keras does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import EarlyStopping as LightningEarlyStopping
+from torch import Tensor
+
+
+class EarlyStopping(LightningEarlyStopping):
+    """Lightning's EarlyStopping, plus `restore_best`: when fitting ends, for whatever reason, the
+    model holds the weights of the epoch with the best `monitor` value, not the last epoch's."""
+
+    def __init__(self, *, restore_best: bool = False, **options: Any) -> None:
+        super().__init__(**options)
+        self.restore_best = restore_best
+        self.best_epoch: int | None = None
+        self._best_weights: dict[str, Tensor] | None = None
+
+    def _run_early_stopping_check(self, trainer: pl.Trainer) -> None:
+        previous_best = self.best_score.clone()
+        super()._run_early_stopping_check(trainer)
+        if torch.equal(previous_best, self.best_score):
+            return
+        self.best_epoch = trainer.current_epoch
+        if self.restore_best:
+            state = trainer.lightning_module.state_dict()
+            self._best_weights = {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if self.restore_best and self._best_weights is not None:
+            pl_module.load_state_dict(self._best_weights)
