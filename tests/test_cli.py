@@ -15,7 +15,7 @@ from .conftest import REPO_ROOT, CliRunner
 def test_top_level_help_lists_the_commands(trainrig_cli: CliRunner) -> None:
     result = trainrig_cli("--help")
     assert result.returncode == 0
-    for command in ("train", "eval ckpt_path=PATH", "list [GROUP]"):
+    for command in ("train", "eval ckpt_path=PATH", "lr-find", "list [GROUP]"):
         assert command in result.stdout
 
 
@@ -87,9 +87,15 @@ def _complete(line: str) -> list[str]:
 
 def test_shell_completion_of_commands_groups_and_options() -> None:
     assert _complete("trainrig t") == ["train"]
-    assert _complete("trainrig ") == ["train", "eval", "list"]
+    assert _complete("trainrig ") == ["train", "eval", "lr-find", "list"]
     assert "model=" in _complete("trainrig train mod")
-    assert _complete("trainrig train model=") == ["model=cnn", "model=mlp"]
+    assert _complete("trainrig train model=") == [
+        "model=cnn",
+        "model=mlp",
+        "model=resnet",
+        "model=torchvision",
+    ]
+    assert "lr_find.num_training=" in " ".join(_complete("trainrig lr-find lr_find."))
     assert "experiment=baseline" in _complete("trainrig train experiment=")
 
 

@@ -23,6 +23,7 @@ commands:
   train [OVERRIDE ...]     train an experiment; Hydra overrides (model=mlp optimizer.lr=0.01),
                            -m for a multirun sweep, --cfg job, --info, --help
   eval ckpt_path=PATH      test a checkpoint written by `trainrig train`
+  lr-find [OVERRIDE ...]   learning-rate range test on the composed experiment; writes a plot
   list [GROUP]             list every option of every config group (or of one group)
 
 `trainrig COMMAND --help` shows a command's config groups and options.
@@ -30,7 +31,8 @@ Errors print one line; set HYDRA_FULL_ERROR=1 for the full traceback.
 Shell completion (bash): eval "$(trainrig -sc install=bash)"
 """
 
-HYDRA_COMMANDS = {"train": "train", "eval": "eval"}
+# command -> its primary config (conf/NAME.yaml) and task function (trainrig.tasks.NAME_task)
+HYDRA_COMMANDS = {"train": "train", "eval": "eval", "lr-find": "lr_find"}
 COMMANDS = (*HYDRA_COMMANDS, "list")
 
 
@@ -52,10 +54,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     _run_hydra_app(command, rest)
 
 
-def _task_function(command: str) -> Callable[[Any], float]:
+def _task_function(command: str) -> Callable[[Any], Any]:
     from trainrig import tasks
 
-    return tasks.train_task if command == "train" else tasks.eval_task
+    task: Callable[[Any], Any] = getattr(tasks, f"{HYDRA_COMMANDS[command]}_task")
+    return task
 
 
 def _run_hydra_app(command: str, args: list[str]) -> None:

@@ -353,6 +353,20 @@ class CheckpointConfig:
 
 
 @dataclass
+class LrFindConfig:
+    min_lr: float = bounded(1e-6, gt=0)
+    max_lr: float = bounded(1.0, gt=0)
+    num_training: int = bounded(100, ge=2)
+    mode: str = bounded("exponential", choices=("exponential", "linear"))
+
+    def __post_init__(self) -> None:
+        if self.min_lr >= self.max_lr:
+            raise ConfigError(
+                f"lr_find.min_lr must be below lr_find.max_lr; got {self.min_lr} >= {self.max_lr}"
+            )
+
+
+@dataclass
 class TrainTopLevel:
     task_name: str = "train"
     seed: int = bounded(42, ge=0)

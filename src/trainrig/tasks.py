@@ -21,7 +21,7 @@ def _run_dir() -> Path:
     return Path(HydraConfig.get().runtime.output_dir)
 
 
-HYDRA_BOOKKEEPING = {".hydra", "train.log", "eval.log"}
+HYDRA_BOOKKEEPING = {".hydra", "train.log", "eval.log", "lr_find.log"}
 
 
 def _reject(error: ConfigError) -> NoReturn:
@@ -62,6 +62,14 @@ def train_task(cfg: DictConfig) -> float:
 
     metrics = train(OmegaConf.create(values), _run_dir())
     return metrics[values["optimized_metric"]]
+
+
+def lr_find_task(cfg: DictConfig) -> float | None:
+    """Validate, then run the learning-rate range test; return the suggested learning rate."""
+    values = _validated(cfg, "lr_find")
+    from trainrig.lr_finder import find_lr
+
+    return find_lr(OmegaConf.create(values), _run_dir())
 
 
 def eval_task(cfg: DictConfig) -> float:

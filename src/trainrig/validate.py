@@ -17,11 +17,16 @@ from trainrig.schema import (
     SCHEMAS,
     CheckpointConfig,
     EvalTopLevel,
+    LrFindConfig,
     TrainTopLevel,
 )
 
-TOP_LEVEL_SCHEMAS: dict[str, type] = {"train": TrainTopLevel, "eval": EvalTopLevel}
-NESTED_SCHEMAS: dict[str, type] = {"checkpoint": CheckpointConfig}
+TOP_LEVEL_SCHEMAS: dict[str, type] = {
+    "train": TrainTopLevel,
+    "eval": EvalTopLevel,
+    "lr_find": TrainTopLevel,
+}
+NESTED_SCHEMAS: dict[str, type] = {"checkpoint": CheckpointConfig, "lr_find": LrFindConfig}
 
 
 def resolved(cfg: DictConfig) -> dict[str, Any]:
