@@ -9,6 +9,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from trainrig.build import build_classifier, build_data
+from trainrig.known_noise import silence_known_noise
 from trainrig.results import write_atomic, write_config
 
 PLOT_FILE = "lr_find.png"
@@ -23,6 +24,7 @@ def find_lr(cfg: DictConfig, run_dir: Path) -> float | None:
     import pytorch_lightning as pl
     from pytorch_lightning.tuner.tuning import Tuner
 
+    silence_known_noise()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     write_config(run_dir, cfg)
     data = build_data(cfg)

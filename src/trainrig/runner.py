@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import time
-import warnings
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -18,17 +16,9 @@ from trainrig.build import (
     display_callbacks,
 )
 from trainrig.checkpoints import load_config_from_checkpoint
+from trainrig.known_noise import silence_known_noise
 from trainrig.results import write_config, write_metrics
 from trainrig.summary import print_summary, stop_reason
-
-log = logging.getLogger(__name__)
-
-
-def _quiet_known_warnings() -> None:
-    # In-memory batches need no loader workers; Lightning's hint about them does not apply.
-    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-    # Augmentation lives on the LightningModule on purpose: it needs the batch on the device.
-    warnings.filterwarnings("ignore", message=r".*overridden `on_after_batch_transfer`.*")
 
 
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
@@ -36,7 +26,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     import pytorch_lightning as pl
 
     started = time.monotonic()
-    _quiet_known_warnings()
+    silence_known_noise()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     write_config(run_dir, cfg)
     data = build_data(cfg)
@@ -57,7 +47,7 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     import pytorch_lightning as pl
 
     started = time.monotonic()
-    _quiet_known_warnings()
+    silence_known_noise()
     trained = load_config_from_checkpoint(Path(cfg.ckpt_path))
     pl.seed_everything(trained.seed, workers=True, verbose=False)
     write_config(run_dir, cfg)

@@ -1,0 +1,22 @@
+"""Warnings and log lines from libraries that say nothing about the run; filtered once per run."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+
+def _drop_tips(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("💡 Tip")
+
+
+def silence_known_noise() -> None:
+    """Filter warnings and log lines that are expected here and tell the user nothing."""
+    # In-memory batches need no loader workers; Lightning's hint about them does not apply.
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+    # Augmentation lives on the LightningModule on purpose: it needs the batch on the device.
+    warnings.filterwarnings("ignore", message=r".*overridden `on_after_batch_transfer`.*")
+    # Lightning 2.6 on torch 2.14 warns about its own use of torch's pytree internals.
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+    # Lightning advertises a hosted service at every start; it says nothing about this run.
+    logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(_drop_tips)
