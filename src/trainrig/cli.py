@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -116,19 +115,20 @@ def _report(error: BaseException) -> NoReturn:
     )
 
 
-def _shell_completion(args: list[str]) -> None:
-    """Complete the subcommand, then hand the rest of the line to that command's Hydra app."""
-    line = os.environ.get("COMP_LINE", "")
-    match = re.match(r"\s*\S+\s+(\S+)(\s.*)?$", line)
-    if match and match.group(1) in HYDRA_COMMANDS and match.group(2) is not None:
-        os.environ["COMP_LINE"] = "trainrig" + match.group(2)
-        _run_hydra_app(match.group(1), args)
+def _shell_completion(args: list[str]) -> NoReturn:
+    """Complete the subcommand, then hand the rest of the line to that command's Hydra app.
+
+    `install=bash` / `uninstall=bash` print Hydra's shell script, which calls back with
+    `query=bash` and the line typed so far in COMP_LINE.
+    """
+    if not any(arg.startswith("query=") for arg in args):
+        _run_hydra_app("train", args)
         sys.exit(0)
-    if "query=" in " ".join(args):
-        typed = match.group(1) if match and match.group(2) is None else ""
-        if line.endswith(" ") and not match:
-            typed = ""
-        print(" ".join(c for c in COMMANDS if c.startswith(typed)))
+    words = os.environ.get("COMP_LINE", "").split(" ")  # ["trainrig", COMMAND, ...]
+    command = words[1] if len(words) > 1 else ""
+    if len(words) > 2 and command in HYDRA_COMMANDS:
+        os.environ["COMP_LINE"] = " ".join(["trainrig", *words[2:]])
+        _run_hydra_app(command, args)
         sys.exit(0)
-    _run_hydra_app("train", args)  # install=bash / uninstall=bash print the shell script
+    print(" ".join(c for c in COMMANDS if c.startswith(command)))
     sys.exit(0)
