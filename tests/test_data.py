@@ -38,13 +38,23 @@ def test_batches_cover_the_split_once_per_epoch() -> None:
     assert not torch.equal(shuffled, data.splits["train"][1])  # shuffled order
 
 
-def test_normalization_standardizes_the_training_split() -> None:
+def test_normalization_standardizes_the_rescaled_training_split() -> None:
     data = build_digits(normalize=True)
-    x = data.splits["train"][0]
+    x = data.to_float(data.splits["train"][0])
+    assert x.dtype == torch.float32
+    assert x.min() >= 0.0 and x.max() <= 1.0  # stored 0..16, rescaled by 1/16
     z = data.normalization()(x)
     assert abs(z.mean().item()) < 1e-4
     assert abs(z.std().item() - 1) < 1e-3
     assert "mean" in dict(data.normalization().named_buffers())
     raw = build_digits(normalize=False)
     assert torch.equal(raw.normalization()(x), x)
-    assert x.min() >= 0.0 and x.max() <= 1.0  # pixels rescaled from 0..16
+
+
+def test_given_statistics_are_used_as_they_are() -> None:
+    data = build_digits(mean=[0.5], std=[0.25])
+    mean, std = data.normalization_stats()
+    assert mean.shape == (1, 1, 1, 1)
+    assert (mean.item(), std.item()) == (0.5, 0.25)
+    x = torch.full((2, 1, 8, 8), 1.0)
+    assert torch.allclose(data.normalization()(x), torch.full_like(x, 2.0))

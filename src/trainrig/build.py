@@ -46,6 +46,7 @@ def build_classifier(cfg: DictConfig, data: InMemoryDataModule) -> Classifier:
         scheduler=instantiate(cfg.scheduler) if _enabled(cfg.scheduler) else None,
         augmentation=instantiate(cfg.augmentation) if _enabled(cfg.augmentation) else None,
         normalization=data.normalization(),
+        rescale=data.rescale,
     )
 
 

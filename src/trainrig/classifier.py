@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytorch_lightning as pl
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torchmetrics import MeanMetric
@@ -21,6 +22,7 @@ SchedulerFactory = Callable[..., dict[str, Any]]
 class Classifier(pl.LightningModule):
     """Cross-entropy classification with per-stage accuracy, on-device augmentation, normalization.
 
+    `forward` takes float inputs already rescaled (e.g. pixels in [0, 1]) and normalizes them.
     Logs `{train,val,test}/{loss,acc}` once per epoch: steps only update torchmetrics states
     (synchronized across processes), since a `self.log` call per step costs as much as a small
     model's forward pass. Augmentation runs on training batches after they reach the device;
@@ -35,11 +37,13 @@ class Classifier(pl.LightningModule):
         scheduler: SchedulerFactory | None = None,
         augmentation: nn.Module | None = None,
         normalization: nn.Module | None = None,
+        rescale: float = 1.0,
     ) -> None:
         super().__init__()
         self.model = model
         self.normalization = normalization or nn.Identity()
         self.augmentation = augmentation
+        self.rescale = rescale
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         for stage in STAGES:
@@ -50,10 +54,12 @@ class Classifier(pl.LightningModule):
         return self.model(self.normalization(x))  # type: ignore[no-any-return]
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Stored inputs -> float model inputs (times `rescale`), augmented when training."""
+        x, y = batch
+        x = x.to(torch.float32) * self.rescale
         if self.augmentation is not None and self.trainer.training:
-            x, y = batch
-            return self.augmentation(x), y
-        return batch
+            x = self.augmentation(x)
+        return x, y
 
     def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
         x, y = batch

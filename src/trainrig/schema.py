@@ -38,21 +38,52 @@ def bounded(
 # ---------------------------------------------------------------- data and augmentation
 
 
+def check_given_stats(mean: Optional[list[float]], std: Optional[list[float]]) -> None:
+    """Given normalization statistics come as a pair of equally long lists."""
+    if (mean is None) != (std is None) or (mean is not None and len(mean) != len(std or [])):
+        raise ConfigError(
+            "data.mean and data.std go together, one value per channel (or feature), e.g. "
+            f"data.mean=[0.5] data.std=[0.25]; got mean={mean}, std={std}"
+        )
+
+
 @dataclass
 class DigitsConfig:
     _target_: str = "trainrig.data.digits.build_digits"
     batch_size: int = bounded(64, ge=1)
     val_fraction: float = bounded(0.15, gt=0, lt=1)
     test_fraction: float = bounded(0.15, gt=0, lt=1)
+    rescale: float = bounded(1 / 16, gt=0)
     normalize: bool = True
+    mean: Optional[list[float]] = None
+    std: Optional[list[float]] = bounded(None, gt=0)
     split_seed: int = bounded(0, ge=0)
 
     def __post_init__(self) -> None:
+        check_given_stats(self.mean, self.std)
         if self.val_fraction + self.test_fraction >= 1:
             raise ConfigError(
                 "data.val_fraction + data.test_fraction must be < 1 so some data is left to "
                 f"train on; got {self.val_fraction} + {self.test_fraction}"
             )
+
+
+@dataclass
+class TorchvisionDatasetConfig:
+    _target_: str = "trainrig.data.torchvision_datasets.build_torchvision_dataset"
+    name: str = bounded(MISSING, choices=("mnist", "fashion_mnist", "cifar10"))
+    root: str = "data"
+    download: bool = True
+    batch_size: int = bounded(128, ge=1)
+    val_fraction: float = bounded(0.1, gt=0, lt=1)
+    rescale: float = bounded(1 / 255, gt=0)
+    normalize: bool = True
+    mean: Optional[list[float]] = None
+    std: Optional[list[float]] = bounded(None, gt=0)
+    split_seed: int = bounded(0, ge=0)
+
+    def __post_init__(self) -> None:
+        check_given_stats(self.mean, self.std)
 
 
 @dataclass
@@ -309,6 +340,7 @@ SCHEMAS: dict[str, type] = {
     str(schema.__dataclass_fields__["_target_"].default): schema
     for schema in (
         DigitsConfig,
+        TorchvisionDatasetConfig,
         AugmentationConfig,
         CNNConfig,
         MLPConfig,

@@ -16,7 +16,7 @@ def stop_reason(trainer: pl.Trainer) -> str:
             continue
         if callback.stopped_epoch > 0:
             detail = callback.stopping_reason_message or f"{callback.monitor} stopped improving"
-            detail = detail.replace("Signaling Trainer to stop.", "").strip()
+            detail = detail.replace("Signaling Trainer to stop.", "").strip().rstrip(".")
             reason = f"early stopping at epoch {callback.stopped_epoch}: {detail}"
         best_epoch = getattr(callback, "best_epoch", None)
         if best_epoch is not None:

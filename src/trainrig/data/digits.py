@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import torch
 
-from trainrig.data.in_memory import InMemoryDataModule, as_float_images
+from trainrig.data.in_memory import InMemoryDataModule, with_channel_axis
 from trainrig.data.splits import stratified_split
 
 log = logging.getLogger(__name__)
-
-DIGITS_MAX_PIXEL = 16.0
 
 
 def build_digits(
@@ -19,15 +18,18 @@ def build_digits(
     val_fraction: float = 0.15,
     test_fraction: float = 0.15,
     normalize: bool = True,
+    rescale: float = 1 / 16,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
     split_seed: int = 0,
 ) -> InMemoryDataModule:
-    """Load scikit-learn's digits (1,797 images, 10 classes), scaled to [0, 1], split stratified."""
+    """scikit-learn's digits (1,797 8x8 images, pixels 0..16, 10 classes), split stratified."""
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    x = as_float_images(torch.from_numpy(digits.images) / DIGITS_MAX_PIXEL)
+    x = with_channel_axis(torch.from_numpy(digits.images).to(torch.float32))
     y = torch.from_numpy(digits.target).to(torch.long)
     train, val, test = stratified_split(x, y, val_fraction, test_fraction, split_seed)
-    module = InMemoryDataModule(train, val, test, 10, batch_size, normalize)
+    module = InMemoryDataModule(train, val, test, 10, batch_size, normalize, rescale, mean, std)
     log.info("digits: %s samples", module.split_sizes())
     return module

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
@@ -19,7 +21,12 @@ Split = tuple[Tensor, Tensor]
 
 
 class InMemoryDataModule(pl.LightningDataModule):
-    """Train/val/test tensors in memory; a batch is one indexing op, with no per-sample collate."""
+    """Train/val/test tensors in memory, moved to the training device once at setup.
+
+    Inputs stay in their stored dtype (uint8 images take a quarter of float32's room) until a
+    batch is on the device, where `rescale` turns them into floats (Keras' `rescale`, e.g. 1/255).
+    A batch is one indexing operation: no per-sample collate, no loader workers.
+    """
 
     def __init__(
         self,
@@ -28,13 +35,18 @@ class InMemoryDataModule(pl.LightningDataModule):
         test: Split,
         num_classes: int,
         batch_size: int,
-        normalize: bool,
+        normalize: bool = True,
+        rescale: float = 1.0,
+        mean: Sequence[float] | None = None,
+        std: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         self.splits = {"train": train, "val": val, "test": test}
         self.num_classes = num_classes
         self.batch_size = batch_size
         self.normalize = normalize
+        self.rescale = rescale
+        self.given_stats = (mean, std) if mean is not None and std is not None else None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -45,14 +57,33 @@ class InMemoryDataModule(pl.LightningDataModule):
         """Number of samples in each split."""
         return {name: len(y) for name, (_, y) in self.splits.items()}
 
-    def normalization(self) -> nn.Module:
-        """Per-channel standardization with statistics of the training split, or identity."""
-        if not self.normalize:
-            return nn.Identity()
-        x = self.splits["train"][0]
+    def to_float(self, x: Tensor) -> Tensor:
+        """Stored inputs -> float32 model inputs (times `rescale`); runs on the device."""
+        return x.to(torch.float32) * self.rescale
+
+    def normalization_stats(self) -> tuple[Tensor, Tensor]:
+        """Per-channel (or per-feature) mean and std: given in config, or of the training split."""
+        x = self.to_float(self.splits["train"][0])
+        shape = (1, -1, *([1] * (x.dim() - 2)))
+        if self.given_stats is not None:
+            mean, std = (torch.tensor(v, dtype=torch.float32) for v in self.given_stats)
+            return mean.reshape(shape), std.reshape(shape)
         dims = [d for d in range(x.dim()) if d != 1]  # all but the channel (or feature) axis
         mean, std = x.mean(dim=dims, keepdim=True), x.std(dim=dims, keepdim=True)
-        return Standardize(mean, std.clamp_min(1e-6))
+        return mean.cpu(), std.clamp_min(1e-6).cpu()
+
+    def normalization(self) -> nn.Module:
+        """Standardization with `normalization_stats`, or identity when `normalize` is off."""
+        if not self.normalize:
+            return nn.Identity()
+        return Standardize(*self.normalization_stats())
+
+    def setup(self, stage: str) -> None:
+        """Move every split to the training device once, so batches need no transfer."""
+        if self.trainer is None:
+            return
+        device = self.trainer.strategy.root_device
+        self.splits = {k: (x.to(device), y.to(device)) for k, (x, y) in self.splits.items()}
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader[tuple[Tensor, ...]]:
         dataset = TensorDataset(*self.splits[split])
@@ -70,7 +101,10 @@ class InMemoryDataModule(pl.LightningDataModule):
         return self._loader("test", shuffle=False)
 
 
-def as_float_images(x: Tensor) -> Tensor:
-    """Add a channel axis to (N, H, W) images; inputs stay float32."""
-    x = x.to(torch.float32)
-    return x.unsqueeze(1) if x.dim() == 3 else x
+def with_channel_axis(x: Tensor) -> Tensor:
+    """(N, H, W) -> (N, 1, H, W); (N, H, W, C) channel-last uint8 images -> (N, C, H, W)."""
+    if x.dim() == 3:
+        return x.unsqueeze(1)
+    if x.dim() == 4 and x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
+        return x.permute(0, 3, 1, 2).contiguous()
+    return x

@@ -1,0 +1,29 @@
+"""Small data files in the formats trainrig's loaders read, written by the tests themselves."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+
+IDX_IMAGES_MAGIC = 2051
+IDX_LABELS_MAGIC = 2049
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int) -> None:
+    """An IDX file (MNIST's format): big-endian magic, dimensions, then the uint8 values."""
+    header = struct.pack(f">I{array.ndim}I", magic, *array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def write_mnist_like(root: Path, folder: str, train: int, test: int, seed: int = 0) -> None:
+    """`root/folder/raw/` with train and t10k image and label files of random 28x28 digits."""
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    for prefix, count in (("train", train), ("t10k", test)):
+        labels = np.arange(count) % 10
+        images = rng.integers(0, 256, size=(count, 28, 28))
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images, IDX_IMAGES_MAGIC)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels, IDX_LABELS_MAGIC)
