@@ -6,6 +6,7 @@ import struct
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049
@@ -27,3 +28,24 @@ def write_mnist_like(root: Path, folder: str, train: int, test: int, seed: int =
         images = rng.integers(0, 256, size=(count, 28, 28))
         write_idx(raw / f"{prefix}-images-idx3-ubyte", images, IDX_IMAGES_MAGIC)
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels, IDX_LABELS_MAGIC)
+
+
+PNG_CLASSES = ("cat", "dog", "owl")
+
+
+def write_png_tree(root: Path, per_class: int, size: tuple[int, int] = (12, 10)) -> None:
+    """root/CLASS/i.png with per-class colour so the classes are learnable."""
+    for label, name in enumerate(PNG_CLASSES):
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            pixels = np.full((*size, 3), 60 * label + i, dtype=np.uint8)
+            Image.fromarray(pixels).save(root / name / f"{i}.png")
+
+
+def write_csv(path: Path, rows: int) -> None:
+    """sepal,petal,species rows of two separable species."""
+    lines = ["sepal,petal,species"]
+    for i in range(rows):
+        species = ("setosa", "virginica")[i % 2]
+        lines.append(f"{i % 7 + (5 if species == 'virginica' else 0)},{i % 3},{species}")
+    path.write_text("\n".join(lines) + "\n")

@@ -10,6 +10,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import DictConfig, OmegaConf
 
 from trainrig.config_tree import BUILTIN_CONF_DIR, iter_options
+from trainrig.errors import ConfigError
 from trainrig.resolvers import register_resolvers
 from trainrig.validate import validate
 
@@ -59,6 +60,11 @@ def test_option_composes_and_validates(
     group: str, name: str, compose_train: Callable[..., DictConfig]
 ) -> None:
     cfg = compose_train(f"{group}={name}")
+    required = [f"{key}=placeholder" for key in OmegaConf.missing_keys(cfg)]  # data.path=???
+    if required:
+        with pytest.raises(ConfigError, match="a value is required"):
+            validate(cfg, "train")
+        cfg = compose_train(f"{group}={name}", *required)
     values = validate(cfg, "train")
     if group != "experiment":  # the selected file is what ends up under its group's key
         option = next(o for o in iter_options(group) if o.name == name)

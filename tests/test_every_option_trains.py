@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from trainrig.runner import train
 from trainrig.validate import validate
 
-from .data_files import write_mnist_like
+from .data_files import write_csv, write_mnist_like, write_png_tree
 from .test_config_tree import ALL_OPTIONS
 
 TRAINABLE = [(g, n) for g, n in ALL_OPTIONS if g not in ("experiment", "trainer")]
@@ -45,6 +45,18 @@ def _data_files(group: str, name: str, root: Path) -> list[str]:
         pytest.skip(
             "CIFAR-10's loader checks the MD5 of the real archive; see test_torchvision_datasets"
         )
+    if (group, name) == ("data", "csv"):
+        root.mkdir(parents=True)
+        write_csv(root / "table.csv", rows=60)
+        return [
+            f"data.path={root / 'table.csv'}",
+            "data.label_column=species",
+            "model=mlp",
+            "augmentation=none",
+        ]
+    if (group, name) == ("data", "image_folder"):
+        write_png_tree(root, per_class=12)
+        return [f"data.root={root}", "data.image_size=[8,8]"]
     if (group, name) in (("data", "mnist"), ("data", "fashion_mnist")):
         write_mnist_like(root, "MNIST" if name == "mnist" else "FashionMNIST", train=300, test=60)
         return [f"data.root={root}", "data.download=false"]

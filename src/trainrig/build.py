@@ -20,8 +20,10 @@ from trainrig.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.callbacks.progress_bar import ProgressBar
 from trainrig.classifier import Classifier
 from trainrig.data.in_memory import InMemoryDataModule
+from trainrig.errors import ConfigError
 from trainrig.optim import OptimizerFactory, optimizer_factory
 
+IMAGE_DIMS = 3  # channels, height, width
 CHECKPOINT_DIR = "checkpoints"
 BEST_CHECKPOINT = "best"
 
@@ -38,6 +40,11 @@ def build_data(cfg: DictConfig) -> InMemoryDataModule:
 
 def build_classifier(cfg: DictConfig, data: InMemoryDataModule) -> Classifier:
     """The model of `cfg.model`, sized by the data, with optimizer, schedule and augmentation."""
+    if _enabled(cfg.augmentation) and len(data.input_shape) != IMAGE_DIMS:
+        raise ConfigError(
+            f"augmentation: the data gives samples of shape {data.input_shape}, not images; "
+            "image augmentation does not apply: use augmentation=none"
+        )
     model = instantiate(cfg.model)(input_shape=data.input_shape, num_classes=data.num_classes)
     return Classifier(
         model=model,

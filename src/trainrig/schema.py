@@ -47,6 +47,15 @@ def check_given_stats(mean: Optional[list[float]], std: Optional[list[float]]) -
         )
 
 
+def check_fractions(val_fraction: float, test_fraction: float) -> None:
+    """Held-out fractions leave something to train on."""
+    if val_fraction + test_fraction >= 1:
+        raise ConfigError(
+            "data.val_fraction + data.test_fraction must be < 1 so some data is left to "
+            f"train on; got {val_fraction} + {test_fraction}"
+        )
+
+
 @dataclass
 class DigitsConfig:
     _target_: str = "trainrig.data.digits.build_digits"
@@ -61,11 +70,7 @@ class DigitsConfig:
 
     def __post_init__(self) -> None:
         check_given_stats(self.mean, self.std)
-        if self.val_fraction + self.test_fraction >= 1:
-            raise ConfigError(
-                "data.val_fraction + data.test_fraction must be < 1 so some data is left to "
-                f"train on; got {self.val_fraction} + {self.test_fraction}"
-            )
+        check_fractions(self.val_fraction, self.test_fraction)
 
 
 @dataclass
@@ -84,6 +89,48 @@ class TorchvisionDatasetConfig:
 
     def __post_init__(self) -> None:
         check_given_stats(self.mean, self.std)
+
+
+@dataclass
+class CSVConfig:
+    _target_: str = "trainrig.data.csv_table.build_csv"
+    path: str = MISSING
+    label_column: str = MISSING
+    feature_columns: Optional[list[str]] = None
+    delimiter: str = ","
+    batch_size: int = bounded(64, ge=1)
+    val_fraction: float = bounded(0.15, gt=0, lt=1)
+    test_fraction: float = bounded(0.15, gt=0, lt=1)
+    normalize: bool = True
+    mean: Optional[list[float]] = None
+    std: Optional[list[float]] = bounded(None, gt=0)
+    split_seed: int = bounded(0, ge=0)
+
+    def __post_init__(self) -> None:
+        check_given_stats(self.mean, self.std)
+        check_fractions(self.val_fraction, self.test_fraction)
+
+
+@dataclass
+class ImageFolderConfig:
+    _target_: str = "trainrig.data.image_folder.build_image_folder"
+    root: str = MISSING
+    image_size: list[int] = bounded(factory=lambda: [32, 32], ge=1)
+    color_mode: str = bounded("rgb", choices=("rgb", "grayscale"))
+    batch_size: int = bounded(32, ge=1)
+    val_fraction: float = bounded(0.15, gt=0, lt=1)
+    test_fraction: float = bounded(0.15, gt=0, lt=1)
+    rescale: float = bounded(1 / 255, gt=0)
+    normalize: bool = True
+    mean: Optional[list[float]] = None
+    std: Optional[list[float]] = bounded(None, gt=0)
+    split_seed: int = bounded(0, ge=0)
+
+    def __post_init__(self) -> None:
+        check_given_stats(self.mean, self.std)
+        check_fractions(self.val_fraction, self.test_fraction)
+        if len(self.image_size) != 2:
+            raise ConfigError(f"data.image_size is [height, width]; got {self.image_size}")
 
 
 @dataclass
@@ -341,6 +388,8 @@ SCHEMAS: dict[str, type] = {
     for schema in (
         DigitsConfig,
         TorchvisionDatasetConfig,
+        CSVConfig,
+        ImageFolderConfig,
         AugmentationConfig,
         CNNConfig,
         MLPConfig,

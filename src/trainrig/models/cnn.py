@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from torch import nn
 
+from trainrig.models.input_shape import require_images
+
 MIN_WIDTH_TO_POOL = 8
 POOLING: dict[str, type[nn.Module]] = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
@@ -24,6 +26,7 @@ def build_cnn(
     Blocks but the last are followed by 2x2 pooling (`max` or `avg`) while the feature map is at
     least 8 pixels wide, so 8x8 digits are pooled once and 32x32 images twice.
     """
+    require_images("cnn", input_shape)
     in_channels, width = input_shape[0], input_shape[-1]
     layers: list[nn.Module] = []
     for index, out_channels in enumerate(channels):

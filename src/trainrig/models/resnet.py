@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from trainrig.models.input_shape import require_images
+
 MIN_WIDTH_TO_DOWNSAMPLE = 8
 
 
@@ -48,6 +50,7 @@ def build_resnet(
     A stage after the first halves the feature map while it is at least 8 pixels wide, so 8x8
     digits are downsampled once and 32x32 images twice.
     """
+    require_images("resnet", input_shape)
     in_channels, size = input_shape[0], input_shape[-1]
     layers: list[nn.Module] = [
         nn.Conv2d(in_channels, width, 3, padding=1, bias=not batch_norm),

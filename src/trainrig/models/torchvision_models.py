@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from torch import nn
 
 from trainrig.errors import ConfigError
+from trainrig.models.input_shape import require_images
 
 log = logging.getLogger(__name__)
 RGB_CHANNELS = 3
@@ -27,6 +28,7 @@ def build_torchvision(
     """
     import torchvision
 
+    require_images("torchvision", input_shape)
     available = sorted(torchvision.models.list_models(module=torchvision.models))
     if name not in available:
         raise ConfigError(
