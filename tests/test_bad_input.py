@@ -50,7 +50,14 @@ BAD_TRAIN_OVERRIDES = [
         ["model=mlp", "model.activation=swish"],
         "model.activation: 'swish' is not allowed; choose one of relu, gelu",
     ),
-    ("zoom-range-reversed", ["augmentation.scale=[1.2,0.8]"], "low <= high"),
+    ("zoom-range-reversed", ["augmentation.zoom_range=[1.2,0.8]"], "low <= high"),
+    ("zoom-range-too-big", ["augmentation.zoom_range=1.5"], "zoom_range is a fraction below 1"),
+    (
+        "unknown-fill-mode",
+        ["augmentation.fill_mode=wrap"],
+        "'wrap' is not allowed; choose one of constant, nearest, reflect",
+    ),
+    ("half-given-stats", ["data.mean=[0.5]"], "data.mean and data.std go together"),
     ("override-syntax", ["optimizer.lr=["], "no viable alternative at input"),
 ]
 

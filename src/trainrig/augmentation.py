@@ -1,30 +1,101 @@
-"""Batched, on-device data augmentation with per-sample random parameters (kornia)."""
+"""Batched, on-device data augmentation with per-sample random parameters (kornia).
+
+Parameters follow Keras' ImageDataGenerator where it has one (`rotation_range`, `width_shift_range`,
+`height_shift_range`, `zoom_range`, `shear_range`, `brightness_range`, flips, `fill_mode`), plus
+random crop with padding, colour jitter, random erasing and MixUp/CutMix. Inputs are float images
+already rescaled to [0, 1]; only training batches are augmented.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from torch import nn
+import torch
+from torch import Tensor, nn
+
+from trainrig.errors import ConfigError
+
+# Keras fill_mode -> kornia padding_mode
+FILL_MODES = {"constant": "zeros", "nearest": "border", "reflect": "reflection"}
+
+
+class RandomBrightnessScale(nn.Module):
+    """Multiply each image by its own factor drawn from [low, high] (Keras' brightness_range)."""
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__()
+        self.low, self.high = low, high
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = (x.shape[0],) + (1,) * (x.dim() - 1)
+        factor = torch.empty(shape, device=x.device, dtype=x.dtype).uniform_(self.low, self.high)
+        return (x * factor).clamp(0.0, 1.0)
+
+
+class BatchAugmentation(nn.Module):
+    """Per-sample transforms of a batch, then optional MixUp/CutMix of the batch.
+
+    Returns the augmented images and targets: class indices as given, or soft class
+    probabilities (batch, classes) when the batch was mixed; cross-entropy takes either.
+    """
+
+    def __init__(self, transforms: nn.Module, mixing: nn.Module | None = None) -> None:
+        super().__init__()
+        self.transforms = transforms
+        self.mixing = mixing
+
+    def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        x = self.transforms(x)
+        if self.mixing is not None:
+            x, y = self.mixing(x, y)
+        return x, y
+
+
+def _zoom_to_scale(zoom_range: float | Sequence[float]) -> tuple[float, float] | None:
+    """Keras zooms by z in [1 - r, 1 + r] (z < 1 enlarges); kornia scales by 1 / z."""
+    low, high = (
+        (1 - zoom_range, 1 + zoom_range) if isinstance(zoom_range, int | float) else zoom_range
+    )
+    if (low, high) == (1.0, 1.0):
+        return None
+    return (1.0 / high, 1.0 / low)
 
 
 def build_augmentation(
-    rotation_degrees: float = 0.0,
-    translate: float = 0.0,
-    scale: Sequence[float] = (1.0, 1.0),
+    input_shape: Sequence[int],
+    num_classes: int,
+    rotation_range: float = 0.0,
+    width_shift_range: float = 0.0,
+    height_shift_range: float = 0.0,
+    zoom_range: float | Sequence[float] = 0.0,
+    shear_range: float = 0.0,
+    fill_mode: str = "nearest",
     horizontal_flip: bool = False,
     vertical_flip: bool = False,
-) -> nn.Module:
-    """Random affine (rotation, shift, zoom) and flips; applied to training batches only."""
+    brightness_range: Sequence[float] | None = None,
+    crop_padding: int = 0,
+    color_jitter: float = 0.0,
+    erasing_probability: float = 0.0,
+    mixup_alpha: float = 0.0,
+    cutmix_alpha: float = 0.0,
+) -> BatchAugmentation:
+    """The transforms the options switch on, in Keras' order: affine, flips, brightness; then
+    crop, colour jitter, erasing; then MixUp/CutMix (one of them per batch when both are on)."""
     import kornia.augmentation as K
 
     steps: list[nn.Module] = []
-    low, high = scale
-    if rotation_degrees or translate or (low, high) != (1.0, 1.0):
+    scale = _zoom_to_scale(zoom_range)
+    shifts = (width_shift_range, height_shift_range)
+    if rotation_range or any(shifts) or scale or shear_range:
+        if fill_mode not in FILL_MODES:
+            raise ConfigError(f"augmentation.fill_mode: choose one of {', '.join(FILL_MODES)}")
         steps.append(
             K.RandomAffine(
-                degrees=rotation_degrees,
-                translate=(translate, translate) if translate else None,
-                scale=(low, high) if (low, high) != (1.0, 1.0) else None,
+                degrees=rotation_range,
+                translate=shifts if any(shifts) else None,
+                scale=scale,
+                shear=shear_range or None,
+                padding_mode=FILL_MODES[fill_mode],
                 p=1.0,
             )
         )
@@ -32,4 +103,29 @@ def build_augmentation(
         steps.append(K.RandomHorizontalFlip())
     if vertical_flip:
         steps.append(K.RandomVerticalFlip())
-    return nn.Sequential(*steps)
+    if brightness_range is not None:
+        steps.append(RandomBrightnessScale(*brightness_range))
+    if crop_padding:
+        steps.append(K.RandomCrop(tuple(input_shape[-2:]), padding=crop_padding))
+    if color_jitter:
+        if input_shape[0] != 3:
+            raise ConfigError("augmentation.color_jitter needs RGB images; set it to 0")
+        strength = color_jitter
+        steps.append(K.ColorJitter(strength, strength, strength, min(strength, 0.5) / 2, p=0.8))
+    if erasing_probability:
+        steps.append(K.RandomErasing(p=erasing_probability))
+    return BatchAugmentation(nn.Sequential(*steps), _mixing(num_classes, mixup_alpha, cutmix_alpha))
+
+
+def _mixing(num_classes: int, mixup_alpha: float, cutmix_alpha: float) -> nn.Module | None:
+    """torchvision's batch MixUp / CutMix (soft targets), or a random choice of the two."""
+    from torchvision.transforms import v2
+
+    mixes: list[nn.Module] = []
+    if mixup_alpha:
+        mixes.append(v2.MixUp(alpha=mixup_alpha, num_classes=num_classes))
+    if cutmix_alpha:
+        mixes.append(v2.CutMix(alpha=cutmix_alpha, num_classes=num_classes))
+    if not mixes:
+        return None
+    return mixes[0] if len(mixes) == 1 else v2.RandomChoice(mixes)

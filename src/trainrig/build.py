@@ -16,6 +16,7 @@ from pytorch_lightning.callbacks import (
 )
 from pytorch_lightning.loggers import Logger
 
+from trainrig.augmentation import BatchAugmentation
 from trainrig.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.callbacks.progress_bar import ProgressBar
 from trainrig.classifier import Classifier
@@ -40,21 +41,29 @@ def build_data(cfg: DictConfig) -> InMemoryDataModule:
 
 def build_classifier(cfg: DictConfig, data: InMemoryDataModule) -> Classifier:
     """The model of `cfg.model`, sized by the data, with optimizer, schedule and augmentation."""
-    if _enabled(cfg.augmentation) and len(data.input_shape) != IMAGE_DIMS:
-        raise ConfigError(
-            f"augmentation: the data gives samples of shape {data.input_shape}, not images; "
-            "image augmentation does not apply: use augmentation=none"
-        )
     model = instantiate(cfg.model)(input_shape=data.input_shape, num_classes=data.num_classes)
     return Classifier(
         model=model,
         num_classes=data.num_classes,
         optimizer=build_optimizer_factory(cfg.optimizer),
         scheduler=instantiate(cfg.scheduler) if _enabled(cfg.scheduler) else None,
-        augmentation=instantiate(cfg.augmentation) if _enabled(cfg.augmentation) else None,
+        augmentation=build_augmentation(cfg, data),
         normalization=data.normalization(),
         rescale=data.rescale,
     )
+
+
+def build_augmentation(cfg: DictConfig, data: InMemoryDataModule) -> BatchAugmentation | None:
+    """The training-batch augmentation of `cfg.augmentation`, sized by the data; None when off."""
+    if not _enabled(cfg.augmentation):
+        return None
+    if len(data.input_shape) != IMAGE_DIMS:
+        raise ConfigError(
+            f"augmentation: the data gives samples of shape {data.input_shape}, not images; "
+            "image augmentation does not apply: use augmentation=none"
+        )
+    make = instantiate(cfg.augmentation)
+    return make(input_shape=data.input_shape, num_classes=data.num_classes)  # type: ignore[no-any-return]
 
 
 def build_optimizer_factory(node: DictConfig) -> OptimizerFactory:

@@ -58,14 +58,15 @@ class Classifier(pl.LightningModule):
         x, y = batch
         x = x.to(torch.float32) * self.rescale
         if self.augmentation is not None and self.trainer.training:
-            x = self.augmentation(x)
+            x, y = self.augmentation(x, y)
         return x, y
 
     def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
         x, y = batch
         logits = self(x)
-        loss = F.cross_entropy(logits, y)
-        getattr(self, f"{stage}_acc").update(logits.detach(), y)
+        loss = F.cross_entropy(logits, y)  # y: class indices, or soft targets of a mixed batch
+        hard = y.argmax(dim=1) if y.dim() == 2 else y
+        getattr(self, f"{stage}_acc").update(logits.detach(), hard)
         getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(y))
         return loss
 

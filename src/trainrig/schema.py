@@ -133,19 +133,40 @@ class ImageFolderConfig:
             raise ConfigError(f"data.image_size is [height, width]; got {self.image_size}")
 
 
+def check_range_pair(key: str, pair: Optional[list[float]]) -> None:
+    """A [low, high] pair with low <= high."""
+    if pair is not None and (len(pair) != 2 or pair[0] > pair[1]):
+        raise ConfigError(f"{key} must be [low, high] with low <= high; got {pair}")
+
+
 @dataclass
 class AugmentationConfig:
     _target_: str = "trainrig.augmentation.build_augmentation"
-    rotation_degrees: float = bounded(0.0, ge=0, le=180)
-    translate: float = bounded(0.0, ge=0, lt=1)
-    scale: list[float] = bounded(factory=lambda: [1.0, 1.0], gt=0)
+    _partial_: bool = True
+    rotation_range: float = bounded(0.0, ge=0, le=180)
+    width_shift_range: float = bounded(0.0, ge=0, lt=1)
+    height_shift_range: float = bounded(0.0, ge=0, lt=1)
+    zoom_range: Any = bounded(0.0, ge=0)
+    shear_range: float = bounded(0.0, ge=0, lt=90)
+    fill_mode: str = bounded("nearest", choices=("constant", "nearest", "reflect"))
     horizontal_flip: bool = False
     vertical_flip: bool = False
+    brightness_range: Optional[list[float]] = bounded(None, ge=0)
+    crop_padding: int = bounded(0, ge=0)
+    color_jitter: float = bounded(0.0, ge=0, le=1)
+    erasing_probability: float = bounded(0.0, ge=0, le=1)
+    mixup_alpha: float = bounded(0.0, ge=0)
+    cutmix_alpha: float = bounded(0.0, ge=0)
 
     def __post_init__(self) -> None:
-        if len(self.scale) != 2 or self.scale[0] > self.scale[1]:
+        check_range_pair("augmentation.brightness_range", self.brightness_range)
+        zoom = self.zoom_range
+        if isinstance(zoom, list):
+            check_range_pair("augmentation.zoom_range", zoom)
+        elif not isinstance(zoom, int | float) or zoom >= 1:
             raise ConfigError(
-                f"augmentation.scale must be [low, high] with low <= high; got {self.scale}"
+                f"augmentation.zoom_range is a fraction below 1 (0.1 means [0.9, 1.1]) or a "
+                f"[low, high] pair; got {zoom}"
             )
 
 

@@ -1,0 +1,122 @@
+"""Augmentation invariants: shapes, dtypes, ranges, exact flips, identities, seeds, train only,
+and MixUp/CutMix soft targets with the loss they need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from trainrig.augmentation import BatchAugmentation, _zoom_to_scale, build_augmentation
+from trainrig.classifier import Classifier
+from trainrig.data.in_memory import InMemoryDataModule
+
+SHAPE = (3, 16, 16)
+OPTIONS: dict[str, dict[str, Any]] = {
+    "affine": {"rotation_range": 20, "width_shift_range": 0.2, "zoom_range": 0.2,
+               "shear_range": 10},
+    "flips": {"horizontal_flip": True, "vertical_flip": True},
+    "brightness": {"brightness_range": [0.5, 1.5]},
+    "crop": {"crop_padding": 4},
+    "colour": {"color_jitter": 0.4},
+    "erasing": {"erasing_probability": 1.0},
+    "everything": {
+        "rotation_range": 15, "width_shift_range": 0.1, "horizontal_flip": True,
+        "brightness_range": [0.8, 1.2], "crop_padding": 2, "color_jitter": 0.2,
+        "erasing_probability": 0.5,
+    },
+}  # fmt: skip
+
+
+def _batch(n: int = 8) -> Tensor:
+    return torch.rand(n, *SHAPE, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.mark.parametrize("options", OPTIONS.values(), ids=OPTIONS.keys())
+def test_shape_dtype_and_range_are_kept(options: dict[str, Any]) -> None:
+    x = _batch()
+    out, y = build_augmentation(SHAPE, 10, **options)(x, torch.arange(8))
+    assert out.shape == x.shape and out.dtype == x.dtype
+    assert out.min() >= -1e-6 and out.max() <= 1 + 1e-6
+    assert torch.equal(y, torch.arange(8))
+    assert not torch.equal(out, x)
+
+
+def test_a_flip_is_an_exact_flip() -> None:
+    x = _batch(64)
+    out, _ = build_augmentation(SHAPE, 10, horizontal_flip=True)(x, torch.zeros(64))
+    flipped = [torch.equal(o, i.flip(-1)) for o, i in zip(out, x, strict=True)]
+    kept = [torch.equal(o, i) for o, i in zip(out, x, strict=True)]
+    assert all(f or k for f, k in zip(flipped, kept, strict=True))
+    assert 10 < sum(flipped) < 54  # per-sample coin flips, not one for the batch
+
+
+def test_zero_rotation_shift_and_zoom_are_the_identity() -> None:
+    x = _batch()
+    augment = build_augmentation(SHAPE, 10, rotation_range=0, width_shift_range=0, zoom_range=0)
+    assert torch.equal(augment(x, torch.zeros(8))[0], x)
+
+
+def test_same_seed_same_batch() -> None:
+    augment = build_augmentation(SHAPE, 10, **OPTIONS["everything"])
+    torch.manual_seed(7)
+    first = augment(_batch(), torch.zeros(8))[0]
+    torch.manual_seed(7)
+    again = augment(_batch(), torch.zeros(8))[0]
+    torch.manual_seed(8)
+    other = augment(_batch(), torch.zeros(8))[0]
+    assert torch.equal(first, again)
+    assert not torch.equal(first, other)
+
+
+def test_keras_zoom_range_means_what_keras_means() -> None:
+    assert _zoom_to_scale(0.25) == pytest.approx((1 / 1.25, 1 / 0.75))
+    assert _zoom_to_scale([0.5, 2.0]) == pytest.approx((0.5, 2.0))
+    assert _zoom_to_scale(0.0) is None
+
+
+@pytest.mark.parametrize("mix", [{"mixup_alpha": 0.4}, {"cutmix_alpha": 1.0}])
+def test_mixing_gives_soft_targets_and_the_mixed_loss(mix: dict[str, float]) -> None:
+    x, y = _batch(), torch.arange(8) % 4
+    out, soft = build_augmentation(SHAPE, 4, **mix)(x, y)
+    assert out.shape == x.shape and not torch.equal(out, x)
+    assert soft.shape == (8, 4)
+    assert torch.allclose(soft.sum(dim=1), torch.ones(8))
+    assert (soft.max(dim=1).values >= 0.5 - 1e-6).all()  # the larger share names the class
+    logits = torch.randn(8, 4)
+    classifier = Classifier(nn.Identity(), num_classes=4, optimizer=torch.optim.SGD)
+    loss = classifier._step((logits, soft), "train")
+    expected = -(soft * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+class CountingAugmentation(BatchAugmentation):
+    """Counts the batches it augments."""
+
+    def __init__(self) -> None:
+        super().__init__(nn.Identity())
+        self.calls = 0
+
+    def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        self.calls += 1
+        return x, y
+
+
+def test_only_training_batches_are_augmented() -> None:
+    split = (torch.rand(32, 1, 4, 4), torch.arange(32) % 2)
+    data = InMemoryDataModule(split, split, split, num_classes=2, batch_size=8)
+    augmentation = CountingAugmentation()
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    classifier = Classifier(model, 2, optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1),
+                            augmentation=augmentation)  # fmt: skip
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+    trainer.fit(classifier, datamodule=data)
+    assert augmentation.calls == 4  # 32 samples / 8 per batch, validation untouched
+    trainer.validate(classifier, datamodule=data, verbose=False)
+    trainer.test(classifier, datamodule=data, verbose=False)
+    assert augmentation.calls == 4
