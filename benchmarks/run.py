@@ -12,6 +12,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 
+import augmentation
 import cli_startup
 import train_loop
 from result import Result
@@ -22,6 +23,8 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     "cli_startup": cli_startup.measure,
     "train_loop": train_loop.measure,
     "train_loop_default_callbacks": train_loop.measure_default_callbacks,
+    "augmentation_throughput": augmentation.measure_throughput,
+    "augmentation_overhead": augmentation.measure_overhead,
 }
 
 

@@ -32,19 +32,19 @@ SEED = 0
 
 
 @cache
-def experiment() -> tuple[DictConfig, InMemoryDataModule]:
-    """The default `train` config, fully resolved, and its data module; built once per process."""
+def experiment(*overrides: str) -> tuple[DictConfig, InMemoryDataModule]:
+    """The default `train` config with `overrides`, resolved, and its data module; built once."""
     register_resolvers()
     with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
-        composed = compose(config_name="train")
+        composed = compose(config_name="train", overrides=list(overrides))
     cfg = OmegaConf.create(OmegaConf.to_container(composed, resolve=True))
     assert isinstance(cfg, DictConfig)
     return cfg, build_data(cfg)
 
 
-def fresh_classifier() -> Classifier:
+def fresh_classifier(*overrides: str) -> Classifier:
     """A newly built, identically seeded classifier of the default experiment."""
-    cfg, data = experiment()
+    cfg, data = experiment(*overrides)
     torch.manual_seed(SEED)
     return build_classifier(cfg, data)
 
@@ -52,7 +52,7 @@ def fresh_classifier() -> Classifier:
 def plain_epochs(epochs: int) -> list[float]:
     """Seconds per epoch of a hand-written PyTorch loop doing the training work `Classifier` does.
 
-    Augment, forward, cross-entropy, backward, Adam step, per-step schedule, accuracy and mean-loss
+    Rescale, augment, forward, cross-entropy, backward, Adam step, per-step schedule, accuracy and mean-loss
     updates; both are computed and reset at the end of each epoch.
     """
     _, data = experiment()
@@ -68,9 +68,10 @@ def plain_epochs(epochs: int) -> list[float]:
     for _ in range(epochs):
         start = time.perf_counter()
         classifier.train()
-        for x, y in loader:
+        for stored, y in loader:
+            x = stored.to(torch.float32) * classifier.rescale
             if augmentation is not None:
-                x = augmentation(x)
+                x, y = augmentation(x, y)
             logits = classifier(x)
             loss = F.cross_entropy(logits, y)
             optimizer.zero_grad()
@@ -109,14 +110,16 @@ class EpochTimer(pl.Callback):
         return [end - start for start, end in pairwise(self.marks)]
 
 
-def lightning_epochs(epochs: int, progress_bar: bool = False) -> list[float]:
+def lightning_epochs(
+    epochs: int, progress_bar: bool = False, overrides: tuple[str, ...] = ()
+) -> list[float]:
     """Seconds per epoch of `Trainer.fit` on a fresh classifier, on the CPU, without validation.
 
     With `progress_bar`, trainrig's rich progress bar is on, drawing into an in-memory terminal so
     that it renders as it would on screen without printing anything.
     """
-    _, data = experiment()
-    classifier = fresh_classifier()
+    _, data = experiment(*overrides)
+    classifier = fresh_classifier(*overrides)
     timer = EpochTimer()
     callbacks: list[pl.Callback] = [timer]
     if progress_bar:

@@ -11,9 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from trainrig.augmentation import BatchAugmentation, _zoom_to_scale, build_augmentation
+from trainrig.augmentation import BatchAugmentation, build_augmentation, zoom_bounds
 from trainrig.classifier import Classifier
 from trainrig.data.in_memory import InMemoryDataModule
+from trainrig.random_affine import RandomAffine
 
 SHAPE = (3, 16, 16)
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -74,9 +75,24 @@ def test_same_seed_same_batch() -> None:
 
 
 def test_keras_zoom_range_means_what_keras_means() -> None:
-    assert _zoom_to_scale(0.25) == pytest.approx((1 / 1.25, 1 / 0.75))
-    assert _zoom_to_scale([0.5, 2.0]) == pytest.approx((0.5, 2.0))
-    assert _zoom_to_scale(0.0) is None
+    assert zoom_bounds(0.25) == pytest.approx((0.75, 1.25))
+    assert zoom_bounds([0.5, 2.0]) == pytest.approx((0.5, 2.0))
+
+
+def test_affine_matches_keras_geometry() -> None:
+    """A pure shift moves content by the drawn number of pixels; zoom 0.5 magnifies 2x."""
+    x = torch.zeros(1, 1, 9, 9)
+    x[0, 0, 4, 4] = 1.0  # one bright pixel in the centre
+    shift = RandomAffine(shift=(2 / 9, 0.0), padding_mode="zeros")
+    torch.manual_seed(0)
+    theta = shift.matrices(x)
+    drawn = theta[0, 0, 2].item() * 9 / 2  # pixels
+    torch.manual_seed(0)
+    moved = shift(x)
+    column = moved[0, 0, 4].argmax().item()
+    assert column == 4 - round(drawn)  # sampling the input at x + s moves content by -s
+    magnified = RandomAffine(zoom=(0.5, 0.5), padding_mode="zeros")(x)
+    assert (magnified[0, 0] > 0.2).sum() > (x[0, 0] > 0.2).sum()
 
 
 @pytest.mark.parametrize("mix", [{"mixup_alpha": 0.4}, {"cutmix_alpha": 1.0}])
@@ -120,3 +136,11 @@ def test_only_training_batches_are_augmented() -> None:
     trainer.validate(classifier, datamodule=data, verbose=False)
     trainer.test(classifier, datamodule=data, verbose=False)
     assert augmentation.calls == 4
+
+
+def test_sampling_grid_equals_torchs_affine_grid() -> None:
+    from trainrig.random_affine import sampling_grid
+
+    theta = torch.randn(5, 2, 3)
+    expected = F.affine_grid(theta, [5, 1, 7, 11], align_corners=False)
+    assert torch.allclose(sampling_grid(theta, 7, 11), expected, atol=1e-6)

@@ -1,4 +1,7 @@
-"""Batched, on-device data augmentation with per-sample random parameters (kornia).
+"""Batched, on-device data augmentation with per-sample random parameters.
+
+Geometry (affine and flips) is trainrig's `RandomAffine`/`RandomFlip`, one grid_sample per batch;
+crop, colour jitter and erasing are kornia's; MixUp/CutMix are torchvision's batch transforms.
 
 Parameters follow Keras' ImageDataGenerator where it has one (`rotation_range`, `width_shift_range`,
 `height_shift_range`, `zoom_range`, `shear_range`, `brightness_range`, flips, `fill_mode`), plus
@@ -14,8 +17,9 @@ import torch
 from torch import Tensor, nn
 
 from trainrig.errors import ConfigError
+from trainrig.random_affine import RandomAffine, RandomFlip
 
-# Keras fill_mode -> kornia padding_mode
+# Keras fill_mode -> grid_sample padding_mode
 FILL_MODES = {"constant": "zeros", "nearest": "border", "reflect": "reflection"}
 
 
@@ -51,14 +55,11 @@ class BatchAugmentation(nn.Module):
         return x, y
 
 
-def _zoom_to_scale(zoom_range: float | Sequence[float]) -> tuple[float, float] | None:
-    """Keras zooms by z in [1 - r, 1 + r] (z < 1 enlarges); kornia scales by 1 / z."""
-    low, high = (
-        (1 - zoom_range, 1 + zoom_range) if isinstance(zoom_range, int | float) else zoom_range
-    )
-    if (low, high) == (1.0, 1.0):
-        return None
-    return (1.0 / high, 1.0 / low)
+def zoom_bounds(zoom_range: float | Sequence[float]) -> tuple[float, float]:
+    """Keras' zoom_range: r means zooms in [1 - r, 1 + r]; a pair is [low, high] as given."""
+    if isinstance(zoom_range, int | float):
+        return (1.0 - zoom_range, 1.0 + zoom_range)
+    return (float(zoom_range[0]), float(zoom_range[1]))
 
 
 def build_augmentation(
@@ -84,25 +85,19 @@ def build_augmentation(
     import kornia.augmentation as K
 
     steps: list[nn.Module] = []
-    scale = _zoom_to_scale(zoom_range)
+    zoom = zoom_bounds(zoom_range)
     shifts = (width_shift_range, height_shift_range)
-    if rotation_range or any(shifts) or scale or shear_range:
+    if rotation_range or any(shifts) or zoom != (1.0, 1.0) or shear_range:
         if fill_mode not in FILL_MODES:
             raise ConfigError(f"augmentation.fill_mode: choose one of {', '.join(FILL_MODES)}")
         steps.append(
-            K.RandomAffine(
-                degrees=rotation_range,
-                translate=shifts if any(shifts) else None,
-                scale=scale,
-                shear=shear_range or None,
+            RandomAffine(
+                rotation_range, shifts, shear_range, zoom, horizontal_flip, vertical_flip,
                 padding_mode=FILL_MODES[fill_mode],
-                p=1.0,
             )
-        )
-    if horizontal_flip:
-        steps.append(K.RandomHorizontalFlip())
-    if vertical_flip:
-        steps.append(K.RandomVerticalFlip())
+        )  # fmt: skip
+    elif horizontal_flip or vertical_flip:
+        steps.append(RandomFlip(horizontal_flip, vertical_flip))
     if brightness_range is not None:
         steps.append(RandomBrightnessScale(*brightness_range))
     if crop_padding:
