@@ -70,7 +70,7 @@ def _assert_clean_rejection(result: object, expected: str, cwd: Path) -> None:
     stderr = result.stderr  # type: ignore[attr-defined]
     assert result.returncode == 2, stderr  # type: ignore[attr-defined]
     assert expected in stderr
-    assert stderr.startswith("trainrig: error: ")
+    assert "trainrig: error: " in stderr
     assert "Traceback" not in stderr
     assert _files_under(cwd / "outputs") == []
 
@@ -162,3 +162,25 @@ def test_full_traceback_when_asked(trainrig_cli: CliRunner, tmp_path: Path) -> N
     assert result.returncode != 0
     assert "Traceback" in result.stderr
     assert "optimizer.lr: must be > 0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["model=torchvision", "model.name=inception_v3"],
+            "model=torchvision does not fit inputs of shape (1, 8, 8)",
+        ),
+        (
+            ["data=mnist", "data.root=nowhere", "data.download=false"],
+            "data.root: no mnist files at",
+        ),
+        (["data=image_folder", "data.root=nowhere"], "data.root: no folder at nowhere"),
+    ],
+    ids=["model-does-not-fit-the-images", "missing-mnist-files", "missing-image-folder"],
+)
+def test_bad_input_found_while_building_leaves_no_run(
+    args: list[str], expected: str, trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    result = trainrig_cli("train", *args, cwd=tmp_path)
+    _assert_clean_rejection(result, expected, tmp_path)

@@ -22,11 +22,20 @@ from trainrig.callbacks.progress_bar import ProgressBar
 from trainrig.classifier import Classifier
 from trainrig.data.in_memory import InMemoryDataModule
 from trainrig.errors import ConfigError
+from trainrig.models.fit_check import check_model_fits
 from trainrig.optim import OptimizerFactory, optimizer_factory
 
 IMAGE_DIMS = 3  # channels, height, width
 CHECKPOINT_DIR = "checkpoints"
 BEST_CHECKPOINT = "best"
+
+
+def _option_name(node: DictConfig) -> str:
+    """A short name for error messages: the builder's module (cnn, mlp, ...) or its target."""
+    target = str(node.get("_target_", "?"))
+    if target.startswith("trainrig.models."):
+        return target.split(".")[-2].removesuffix("_models")
+    return target
 
 
 def _enabled(node: Any) -> bool:
@@ -42,6 +51,7 @@ def build_data(cfg: DictConfig) -> InMemoryDataModule:
 def build_classifier(cfg: DictConfig, data: InMemoryDataModule) -> Classifier:
     """The model of `cfg.model`, sized by the data, with optimizer, schedule and augmentation."""
     model = instantiate(cfg.model)(input_shape=data.input_shape, num_classes=data.num_classes)
+    check_model_fits(model, data.input_shape, data.num_classes, _option_name(cfg.model))
     return Classifier(
         model=model,
         num_classes=data.num_classes,

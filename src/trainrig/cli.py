@@ -96,8 +96,10 @@ def _report(error: BaseException) -> NoReturn:
     from omegaconf.errors import OmegaConfBaseException
     from yaml import YAMLError
 
-    from trainrig.errors import ConfigError
+    from trainrig.errors import ConfigError, config_error_in
     from trainrig.hydra_errors import short_message
+
+    error = config_error_in(error) or error
 
     if isinstance(error, BrokenPipeError):  # e.g. `trainrig train --help | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

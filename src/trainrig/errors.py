@@ -21,6 +21,16 @@ class ConfigError(Exception):
     """A bad config value, option, key or path; the message names it and the way out."""
 
 
+def config_error_in(error: BaseException) -> ConfigError | None:
+    """The ConfigError behind `error` (e.g. raised inside a builder Hydra instantiated), if any."""
+    current: BaseException | None = error
+    while current is not None:
+        if isinstance(current, ConfigError):
+            return current
+        current = current.__cause__
+    return None
+
+
 def exit_with(message: str, status: int = EXIT_CONFIG_ERROR) -> NoReturn:
     """Print `trainrig: error: MESSAGE` on stderr and exit with `status` (2: bad input)."""
     print(f"trainrig: error: {message}", file=sys.stderr)

@@ -6,14 +6,16 @@ They validate first and import the heavy runner only after the config is known t
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.errors import ConfigError, exit_with, one_line_errors
+from trainrig.errors import ConfigError, config_error_in, exit_with, one_line_errors
 from trainrig.validate import validate
 
 
@@ -21,7 +23,8 @@ def _run_dir() -> Path:
     return Path(HydraConfig.get().runtime.output_dir)
 
 
-HYDRA_BOOKKEEPING = {".hydra", "train.log", "eval.log", "lr_find.log"}
+# What a run directory holds before any training happened: nothing worth keeping.
+NOTHING_YET = {".hydra", "train.log", "eval.log", "lr_find.log", "config.yaml"}
 
 
 def _reject(error: ConfigError) -> NoReturn:
@@ -32,19 +35,21 @@ def _reject(error: ConfigError) -> NoReturn:
     if HydraConfig.get().mode != RunMode.RUN or not one_line_errors():
         raise error
     run_dir = _run_dir()
-    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= HYDRA_BOOKKEEPING:
+    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= NOTHING_YET:
         shutil.rmtree(run_dir, ignore_errors=True)
     exit_with(str(error))
 
 
-def _validated(cfg: DictConfig, task: str) -> dict[str, Any]:
+@contextmanager
+def _config_errors_reported() -> Iterator[None]:
+    """Bad input found while validating or building (before training) ends the run cleanly."""
     try:
-        values = validate(cfg, task)
-        if task == "eval":
-            _check_checkpoint_path(Path(values["ckpt_path"]))
-    except ConfigError as error:
-        _reject(error)
-    return values
+        yield
+    except Exception as error:
+        found = config_error_in(error)  # also inside Hydra's InstantiationException
+        if found is None:
+            raise
+        _reject(found)
 
 
 def _check_checkpoint_path(path: Path) -> None:
@@ -57,25 +62,29 @@ def _check_checkpoint_path(path: Path) -> None:
 
 def train_task(cfg: DictConfig) -> float:
     """Validate, train, test; return the configured `optimized_metric` for Hydra sweepers."""
-    values = _validated(cfg, "train")
-    from trainrig.runner import train
+    with _config_errors_reported():
+        values = validate(cfg, "train")
+        from trainrig.runner import train
 
-    metrics = train(OmegaConf.create(values), _run_dir())
+        metrics = train(OmegaConf.create(values), _run_dir())
     return metrics[values["optimized_metric"]]
 
 
 def lr_find_task(cfg: DictConfig) -> float | None:
     """Validate, then run the learning-rate range test; return the suggested learning rate."""
-    values = _validated(cfg, "lr_find")
-    from trainrig.lr_finder import find_lr
+    with _config_errors_reported():
+        values = validate(cfg, "lr_find")
+        from trainrig.lr_finder import find_lr
 
-    return find_lr(OmegaConf.create(values), _run_dir())
+        return find_lr(OmegaConf.create(values), _run_dir())
 
 
 def eval_task(cfg: DictConfig) -> float:
     """Validate, then test the checkpoint at `ckpt_path`; return its test accuracy."""
-    values = _validated(cfg, "eval")
-    from trainrig.runner import evaluate
+    with _config_errors_reported():
+        values = validate(cfg, "eval")
+        _check_checkpoint_path(Path(values["ckpt_path"]))
+        from trainrig.runner import evaluate
 
-    metrics = evaluate(OmegaConf.create(values), _run_dir())
+        metrics = evaluate(OmegaConf.create(values), _run_dir())
     return metrics["test/acc"]
