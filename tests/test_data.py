@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 import torch
 
 from trainrig.data.digits import build_digits
+from trainrig.data.stats_cache import cache_normalization
 
 
 def test_splits_are_disjoint_complete_and_stratified() -> None:
@@ -58,3 +63,17 @@ def test_given_statistics_are_used_as_they_are() -> None:
     assert (mean.item(), std.item()) == (0.5, 0.25)
     x = torch.full((2, 1, 8, 8), 1.0)
     assert torch.allclose(data.normalization()(x), torch.full_like(x, 2.0))
+
+
+def test_normalization_statistics_are_cached_in_the_run_directory(tmp_path: Path) -> None:
+    data = build_digits()
+    cache_normalization(data, tmp_path)
+    saved = json.loads((tmp_path / "normalization.json").read_text())
+    mean, std = build_digits().normalization_stats()
+    assert saved["mean"] == pytest.approx(mean.flatten().tolist())
+    assert saved["std"] == pytest.approx(std.flatten().tolist())
+    assert saved["rescale"] == 1 / 16
+    (tmp_path / "normalization.json").write_text(json.dumps({"mean": [0.5], "std": [2.0]}))
+    resumed = build_digits()
+    cache_normalization(resumed, tmp_path)  # a second run in the same directory reuses it
+    assert [t.item() for t in resumed.normalization_stats()] == [0.5, 2.0]

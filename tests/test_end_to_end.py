@@ -44,7 +44,13 @@ def test_run_directory_holds_the_promised_files(
     smoke_run: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     run_dir, _ = smoke_run
-    for name in ("config.yaml", "metrics.json", "checkpoints/best.ckpt", "checkpoints/last.ckpt"):
+    for name in (
+        "config.yaml",
+        "metrics.json",
+        "normalization.json",
+        "checkpoints/best.ckpt",
+        "checkpoints/last.ckpt",
+    ):
         assert (run_dir / name).is_file(), name
     assert (run_dir / "csv" / "metrics.csv").read_text().startswith("epoch,")
     assert set(_metrics(run_dir)) == FINAL_METRICS

@@ -16,6 +16,7 @@ from trainrig.build import (
     display_callbacks,
 )
 from trainrig.checkpoints import load_config_from_checkpoint
+from trainrig.data.stats_cache import cache_normalization
 from trainrig.known_noise import silence_known_noise
 from trainrig.results import write_config, write_metrics
 from trainrig.summary import print_summary, stop_reason
@@ -30,6 +31,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     write_config(run_dir, cfg)
     data = build_data(cfg)
+    cache_normalization(data, run_dir)
     classifier = build_classifier(cfg, data)
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir))
     trainer.fit(classifier, datamodule=data)

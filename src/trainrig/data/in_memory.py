@@ -46,7 +46,9 @@ class InMemoryDataModule(pl.LightningDataModule):
         self.batch_size = batch_size
         self.normalize = normalize
         self.rescale = rescale
-        self.given_stats = (mean, std) if mean is not None and std is not None else None
+        self.given_stats: tuple[Sequence[float], Sequence[float]] | None = (
+            (mean, std) if mean is not None and std is not None else None
+        )
 
     @property
     def input_shape(self) -> tuple[int, ...]:

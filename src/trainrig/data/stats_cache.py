@@ -1,0 +1,33 @@
+"""Normalization statistics kept in the run directory, computed once per run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from trainrig.data.in_memory import InMemoryDataModule
+from trainrig.results import write_atomic
+
+STATS_FILE = "normalization.json"
+
+
+def cache_normalization(data: InMemoryDataModule, run_dir: Path) -> None:
+    """Reuse `normalization.json` of this run directory if present, else compute and write it.
+
+    A resumed run then standardizes with exactly the statistics it started with.
+    """
+    if not data.normalize:
+        return
+    path = run_dir / STATS_FILE
+    if path.is_file():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        data.given_stats = (saved["mean"], saved["std"])
+        return
+    mean, std = data.normalization_stats()
+    stats = {
+        "mean": mean.flatten().tolist(),
+        "std": std.flatten().tolist(),
+        "rescale": data.rescale,
+    }
+    write_atomic(path, json.dumps(stats, indent=2) + "\n")
+    data.given_stats = (stats["mean"], stats["std"])
