@@ -23,11 +23,7 @@ def cache_normalization(data: InMemoryDataModule, run_dir: Path) -> None:
         saved = json.loads(path.read_text(encoding="utf-8"))
         data.given_stats = (saved["mean"], saved["std"])
         return
-    mean, std = data.normalization_stats()
-    stats = {
-        "mean": mean.flatten().tolist(),
-        "std": std.flatten().tolist(),
-        "rescale": data.rescale,
-    }
+    mean, std = (t.flatten().tolist() for t in data.normalization_stats())
+    stats = {"mean": mean, "std": std, "rescale": data.rescale}
     write_atomic(path, json.dumps(stats, indent=2) + "\n")
-    data.given_stats = (stats["mean"], stats["std"])
+    data.given_stats = (mean, std)
