@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
+from torch import nn
 
 from trainrig.build import build_classifier, build_data
 from trainrig.data.csv_table import build_csv
 from trainrig.data.image_folder import build_image_folder
+from trainrig.data.in_memory import InMemoryDataModule
+from trainrig.data.streaming import StreamingDataModule
 from trainrig.errors import ConfigError
 from trainrig.models.cnn import build_cnn
+from trainrig.runner import train
+from trainrig.validate import validate
 
 from .data_files import write_csv, write_png_tree
 
@@ -102,3 +108,53 @@ def test_image_augmentation_on_tabular_data_names_the_way_out(
     cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
     with pytest.raises(ConfigError, match=r"not images; .* use augmentation=none"):
         build_classifier(cfg, build_data(cfg))
+
+
+@pytest.mark.parametrize(
+    ("options", "kind"),
+    [
+        ({"storage": "stream"}, StreamingDataModule),
+        ({"storage": "memory"}, InMemoryDataModule),
+        ({"storage": "auto", "memory_limit_mb": 0.001}, StreamingDataModule),
+        ({"storage": "auto"}, InMemoryDataModule),
+    ],
+)
+def test_storage_is_chosen_by_size_with_an_override(
+    options: dict[str, Any], kind: type, tmp_path: Path
+) -> None:
+    write_png_tree(tmp_path, per_class=10)
+    data = build_image_folder(str(tmp_path), image_size=[8, 8], **options)
+    assert type(data) is kind
+    assert data.split_sizes() == {"train": 20, "val": 5, "test": 5}
+
+
+def test_streamed_and_in_memory_folders_give_the_same_images(tmp_path: Path) -> None:
+    write_png_tree(tmp_path, per_class=6)
+    streamed = build_image_folder(str(tmp_path), image_size=[8, 8], storage="stream")
+    held = build_image_folder(str(tmp_path), image_size=[8, 8], storage="memory")
+    assert isinstance(streamed, StreamingDataModule) and isinstance(held, InMemoryDataModule)
+    test = streamed.splits["test"]
+    images = torch.stack([test[i][0] for i in range(len(test))])
+    assert torch.equal(images, held.splits["test"][0])
+    for a, b in zip(streamed.normalization_stats(), held.normalization_stats(), strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_streamed_folder_trains_with_per_sample_cpu_augmentation(
+    tmp_path: Path, compose_train: Callable[..., DictConfig]
+) -> None:
+    write_png_tree(tmp_path / "images", per_class=12)
+    cfg = compose_train(
+        "data=image_folder", f"data.root={tmp_path / 'images'}", "data.image_size=[8,8]",
+        "data.storage=stream", "augmentation.backend=per_sample", "augmentation.fill_mode=constant",
+        "trainer=smoke",
+    )  # fmt: skip
+    cfg = OmegaConf.create(validate(cfg, "train"))
+    metrics = train(cfg, tmp_path / "run")
+    assert 0.0 <= metrics["test/acc"] <= 1.0
+    data = build_data(cfg)
+    classifier = build_classifier(cfg, data)
+    assert data.train_transform is not None  # the workers augment; the batch step only mixes
+    assert isinstance(classifier.augmentation.transforms, nn.Identity)  # type: ignore[union-attr]
+    x, _ = next(iter(data.train_dataloader()))
+    assert x.dtype == torch.uint8 and x.shape[1:] == (3, 8, 8)

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from trainrig.errors import ConfigError
+from trainrig.per_sample_augmentation import build_per_sample_augmentation
 from trainrig.random_affine import RandomAffine, RandomFlip
 
 # Keras fill_mode -> grid_sample padding_mode
@@ -47,6 +48,7 @@ class BatchAugmentation(nn.Module):
         super().__init__()
         self.transforms = transforms
         self.mixing = mixing
+        self.per_sample: nn.Module | None = None  # transforms for loader workers, if any
 
     def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         x = self.transforms(x)
@@ -79,13 +81,28 @@ def build_augmentation(
     erasing_probability: float = 0.0,
     mixup_alpha: float = 0.0,
     cutmix_alpha: float = 0.0,
+    backend: str = "batched",
 ) -> BatchAugmentation:
     """The transforms the options switch on, in Keras' order: affine, flips, brightness; then
-    crop, colour jitter, erasing; then MixUp/CutMix (one of them per batch when both are on)."""
+    crop, colour jitter, erasing; then MixUp/CutMix (one of them per batch when both are on).
+
+    `backend: per_sample` puts the per-image transforms on the CPU path instead (torchvision v2 in
+    loader workers, see `per_sample_augmentation`): the returned module then only mixes, and its
+    `per_sample` attribute holds the transforms for the data module.
+    """
     import kornia.augmentation as K
 
-    steps: list[nn.Module] = []
     zoom = zoom_bounds(zoom_range)
+    mixing = _mixing(num_classes, mixup_alpha, cutmix_alpha)
+    if backend == "per_sample":
+        augmentation = BatchAugmentation(nn.Identity(), mixing)
+        augmentation.per_sample = build_per_sample_augmentation(
+            input_shape, rotation_range, width_shift_range, height_shift_range, zoom,
+            shear_range, fill_mode, horizontal_flip, vertical_flip, brightness_range,
+            crop_padding, color_jitter, erasing_probability,
+        )  # fmt: skip
+        return augmentation
+    steps: list[nn.Module] = []
     shifts = (width_shift_range, height_shift_range)
     if rotation_range or any(shifts) or zoom != (1.0, 1.0) or shear_range:
         if fill_mode not in FILL_MODES:
@@ -109,7 +126,7 @@ def build_augmentation(
         steps.append(K.ColorJitter(strength, strength, strength, min(strength, 0.5) / 2, p=0.8))
     if erasing_probability:
         steps.append(K.RandomErasing(p=erasing_probability))
-    return BatchAugmentation(nn.Sequential(*steps), _mixing(num_classes, mixup_alpha, cutmix_alpha))
+    return BatchAugmentation(nn.Sequential(*steps), mixing)
 
 
 def _mixing(num_classes: int, mixup_alpha: float, cutmix_alpha: float) -> nn.Module | None:

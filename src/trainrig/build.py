@@ -20,7 +20,7 @@ from trainrig.augmentation import BatchAugmentation
 from trainrig.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.callbacks.progress_bar import ProgressBar
 from trainrig.classifier import Classifier
-from trainrig.data.in_memory import InMemoryDataModule
+from trainrig.data.modules import ClassificationData
 from trainrig.errors import ConfigError
 from trainrig.models.fit_check import check_model_fits
 from trainrig.optim import OptimizerFactory, optimizer_factory
@@ -43,12 +43,12 @@ def _enabled(node: Any) -> bool:
     return node is not None and len(node) > 0
 
 
-def build_data(cfg: DictConfig) -> InMemoryDataModule:
+def build_data(cfg: DictConfig) -> ClassificationData:
     """The data module of `cfg.data`."""
     return instantiate(cfg.data)  # type: ignore[no-any-return]
 
 
-def build_classifier(cfg: DictConfig, data: InMemoryDataModule) -> Classifier:
+def build_classifier(cfg: DictConfig, data: ClassificationData) -> Classifier:
     """The model of `cfg.model`, sized by the data, with optimizer, schedule and augmentation."""
     model = instantiate(cfg.model)(input_shape=data.input_shape, num_classes=data.num_classes)
     check_model_fits(model, data.input_shape, data.num_classes, _option_name(cfg.model))
@@ -63,7 +63,7 @@ def build_classifier(cfg: DictConfig, data: InMemoryDataModule) -> Classifier:
     )
 
 
-def build_augmentation(cfg: DictConfig, data: InMemoryDataModule) -> BatchAugmentation | None:
+def build_augmentation(cfg: DictConfig, data: ClassificationData) -> BatchAugmentation | None:
     """The training-batch augmentation of `cfg.augmentation`, sized by the data; None when off."""
     if not _enabled(cfg.augmentation):
         return None
@@ -72,8 +72,11 @@ def build_augmentation(cfg: DictConfig, data: InMemoryDataModule) -> BatchAugmen
             f"augmentation: the data gives samples of shape {data.input_shape}, not images; "
             "image augmentation does not apply: use augmentation=none"
         )
-    make = instantiate(cfg.augmentation)
-    return make(input_shape=data.input_shape, num_classes=data.num_classes)  # type: ignore[no-any-return]
+    augmentation: BatchAugmentation = instantiate(cfg.augmentation)(
+        input_shape=data.input_shape, num_classes=data.num_classes
+    )
+    data.train_transform = augmentation.per_sample  # the CPU path, when chosen
+    return augmentation
 
 
 def build_optimizer_factory(node: DictConfig) -> OptimizerFactory:

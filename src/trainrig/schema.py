@@ -125,6 +125,9 @@ class ImageFolderConfig:
     mean: Optional[list[float]] = None
     std: Optional[list[float]] = bounded(None, gt=0)
     split_seed: int = bounded(0, ge=0)
+    storage: str = bounded("auto", choices=("auto", "memory", "stream"))
+    memory_limit_mb: float = bounded(2048.0, gt=0)
+    num_workers: int = bounded(2, ge=0)
 
     def __post_init__(self) -> None:
         check_given_stats(self.mean, self.std)
@@ -157,6 +160,7 @@ class AugmentationConfig:
     erasing_probability: float = bounded(0.0, ge=0, le=1)
     mixup_alpha: float = bounded(0.0, ge=0)
     cutmix_alpha: float = bounded(0.0, ge=0)
+    backend: str = bounded("batched", choices=("batched", "per_sample"))
 
     def __post_init__(self) -> None:
         check_range_pair("augmentation.brightness_range", self.brightness_range)

@@ -1,17 +1,21 @@
-"""Images in class sub-folders, like Keras' `flow_from_directory`, loaded once into memory."""
+"""Images in class sub-folders, like Keras' `flow_from_directory`: in memory or streamed."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from trainrig.data.in_memory import InMemoryDataModule, Split, with_channel_axis
+from trainrig.data.in_memory import InMemoryDataModule, with_channel_axis
+from trainrig.data.modules import ClassificationData
+from trainrig.data.sample_dataset import SampleDataset
 from trainrig.data.splits import stratified_holdout, stratified_split
+from trainrig.data.streaming import StreamingDataModule
 from trainrig.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -19,6 +23,7 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".gif", ".tif", ".tiff", ".webp"}
 SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "validation"), "test": ("test",)}
 PIL_MODES = {"grayscale": "L", "rgb": "RGB"}
+Files = tuple[list[Path], Tensor]  # image paths and their class indices
 
 
 def class_folders(root: Path) -> list[Path]:
@@ -33,13 +38,12 @@ def class_folders(root: Path) -> list[Path]:
     return folders
 
 
-def load_images(
-    root: Path, classes: list[str], size: tuple[int, int], color_mode: str
-) -> tuple[Tensor, Tensor]:
-    """Every image under root/CLASS/ resized to `size` (height, width), as uint8 (N, C, H, W)."""
+def list_images(root: Path, classes: list[str]) -> Files:
+    """Every image file under root/CLASS/, checked to open as an image (header only)."""
     from PIL import Image, UnidentifiedImageError
 
-    images, labels = [], []
+    paths: list[Path] = []
+    labels: list[int] = []
     for label, name in enumerate(classes):
         folder = root / name
         files = sorted(p for p in folder.glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -48,15 +52,32 @@ def load_images(
             raise ConfigError(f"data.root: class folder {folder} holds no images ({kinds})")
         for path in files:
             try:
-                with Image.open(path) as image:
-                    pixels = image.convert(PIL_MODES[color_mode]).resize(
-                        size[::-1], Image.Resampling.BILINEAR
-                    )
-                    images.append(np.asarray(pixels, dtype=np.uint8))
+                Image.open(path).close()
             except (UnidentifiedImageError, OSError) as error:
                 raise ConfigError(f"data.root: cannot read image {path}: {error}") from None
-            labels.append(label)
-    return with_channel_axis(torch.from_numpy(np.stack(images))), torch.tensor(labels)
+        paths += files
+        labels += [label] * len(files)
+    return paths, torch.tensor(labels)
+
+
+def read_image(path: Path, size: tuple[int, int], color_mode: str) -> Tensor:
+    """One image as uint8 (C, H, W), resized to `size` (height, width)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            pixels = image.convert(PIL_MODES[color_mode]).resize(
+                size[::-1], Image.Resampling.BILINEAR
+            )
+            array = np.asarray(pixels, dtype=np.uint8)
+    except OSError as error:
+        raise ConfigError(f"data.root: cannot read image {path}: {error}") from None
+    return with_channel_axis(torch.from_numpy(array.copy())[None])[0]
+
+
+def _read_nth(paths: list[Path], size: tuple[int, int], color_mode: str, index: int) -> Tensor:
+    """Image `index` of `paths` (a picklable reader for loader worker processes)."""
+    return read_image(paths[index], size, color_mode)
 
 
 def _split_folders(root: Path) -> dict[str, Path]:
@@ -69,26 +90,26 @@ def _split_folders(root: Path) -> dict[str, Path]:
     return found if "train" in found else {}
 
 
-def _given_or_held_out(
-    train: Split,
-    folders: dict[str, Path],
-    classes: list[str],
-    size: tuple[int, int],
-    color_mode: str,
-    val_fraction: float,
-    test_fraction: float,
-    seed: int,
-) -> tuple[Split, Split, Split]:
-    """Val and test from their folders where present, else held out of train by fraction."""
-    if "test" in folders:
-        test = load_images(folders["test"], classes, size, color_mode)
-    else:
-        train, test = stratified_holdout(*train, test_fraction, seed)
-    if "val" in folders:
-        val = load_images(folders["val"], classes, size, color_mode)
-    else:
-        train, val = stratified_holdout(*train, val_fraction, seed)
-    return train, val, test
+def _split_files(
+    base: Path, classes: list[str], val_fraction: float, test_fraction: float, seed: int
+) -> dict[str, Files]:
+    """Files per split: from split folders where present, else held out of train, stratified."""
+    folders = _split_folders(base)
+    paths, labels = list_images(folders.get("train", base), classes)
+    index = torch.arange(len(paths))
+    if not folders:
+        parts = stratified_split(index, labels, val_fraction, test_fraction, seed)
+        named = zip(SPLIT_FOLDERS, parts, strict=True)
+        return {k: ([paths[i] for i in part[0]], part[1]) for k, part in named}
+    held: dict[str, Files] = {}
+    rest = (index, labels)
+    for split, fraction in (("test", test_fraction), ("val", val_fraction)):
+        if split in folders:
+            held[split] = list_images(folders[split], classes)
+        else:
+            rest, (taken, taken_labels) = stratified_holdout(*rest, fraction, seed)
+            held[split] = ([paths[i] for i in taken], taken_labels)
+    return {"train": ([paths[i] for i in rest[0]], rest[1]), **held}
 
 
 def build_image_folder(
@@ -103,25 +124,36 @@ def build_image_folder(
     mean: Sequence[float] | None = None,
     std: Sequence[float] | None = None,
     split_seed: int = 0,
-) -> InMemoryDataModule:
+    storage: str = "auto",
+    memory_limit_mb: float = 2048,
+    num_workers: int = 2,
+) -> ClassificationData:
     """root/CLASS/*.png split by fraction, or root/{train,val|validation,test}/CLASS/*.png.
 
-    Class names and order come from the training folder; a missing val or test folder is held
-    out of train by fraction, stratified.
+    Class names and order come from the training folder. `storage: auto` decodes every image
+    into memory when they fit in `memory_limit_mb` as uint8, and streams them through
+    `num_workers` loader workers otherwise; `memory` or `stream` force one or the other.
     """
     base, size = Path(root), (int(image_size[0]), int(image_size[1]))
-    folders = _split_folders(base)
-    train_root = folders.get("train", base)
-    classes = [p.name for p in class_folders(train_root)]
-    x, y = load_images(train_root, classes, size, color_mode)
-    if folders:
-        train, val, test = _given_or_held_out(
-            (x, y), folders, classes, size, color_mode, val_fraction, test_fraction, split_seed
+    classes = [p.name for p in class_folders(_split_folders(base).get("train", base))]
+    files = _split_files(base, classes, val_fraction, test_fraction, split_seed)
+    channels = 1 if color_mode == "grayscale" else 3
+    total_mb = sum(len(p) for p, _ in files.values()) * channels * size[0] * size[1] / 2**20
+    read = partial(read_image, size=size, color_mode=color_mode)
+    stats = (normalize, rescale, mean, std)
+    module: ClassificationData
+    if storage == "memory" or (storage == "auto" and total_mb <= memory_limit_mb):
+        splits = {k: (torch.stack([read(p) for p in paths]), y) for k, (paths, y) in files.items()}
+        module = InMemoryDataModule(
+            splits["train"], splits["val"], splits["test"], len(classes), batch_size, *stats
         )
     else:
-        train, val, test = stratified_split(x, y, val_fraction, test_fraction, split_seed)
-    module = InMemoryDataModule(
-        train, val, test, len(classes), batch_size, normalize, rescale, mean, std
-    )
-    log.info("image folder %s: classes %s, %s", root, classes, module.split_sizes())
+        datasets = {
+            k: SampleDataset(partial(_read_nth, paths, size, color_mode), y)
+            for k, (paths, y) in files.items()
+        }
+        shape = (channels, *size)
+        module = StreamingDataModule(datasets, shape, len(classes), batch_size, num_workers, *stats)
+    kind = type(module).__name__
+    log.info("image folder %s: classes %s, %s, %s", root, classes, module.split_sizes(), kind)
     return module

@@ -15,7 +15,8 @@ from torch.utils.data import (
     TensorDataset,
 )
 
-from trainrig.data.normalization import Standardize
+from trainrig.data.normalization import Standardize, channel_stats, given_stats
+from trainrig.data.sample_dataset import SampleDataset
 
 Split = tuple[Tensor, Tensor]
 
@@ -49,6 +50,9 @@ class InMemoryDataModule(pl.LightningDataModule):
         self.given_stats: tuple[Sequence[float], Sequence[float]] | None = (
             (mean, std) if mean is not None and std is not None else None
         )
+        # Per-sample CPU augmentation (torchvision v2); training batches then come from workers.
+        self.train_transform: nn.Module | None = None
+        self.num_workers = 2
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -65,14 +69,9 @@ class InMemoryDataModule(pl.LightningDataModule):
 
     def normalization_stats(self) -> tuple[Tensor, Tensor]:
         """Per-channel (or per-feature) mean and std: given in config, or of the training split."""
-        x = self.to_float(self.splits["train"][0])
-        shape = (1, -1, *([1] * (x.dim() - 2)))
         if self.given_stats is not None:
-            mean, std = (torch.tensor(v, dtype=torch.float32) for v in self.given_stats)
-            return mean.reshape(shape), std.reshape(shape)
-        dims = [d for d in range(x.dim()) if d != 1]  # all but the channel (or feature) axis
-        mean, std = x.mean(dim=dims, keepdim=True), x.std(dim=dims, keepdim=True)
-        return mean.cpu(), std.clamp_min(1e-6).cpu()
+            return given_stats(*self.given_stats, dims=1 + len(self.input_shape))
+        return channel_stats(self.to_float(self.splits["train"][0]))
 
     def normalization(self) -> nn.Module:
         """Standardization with `normalization_stats`, or identity when `normalize` is off."""
@@ -82,7 +81,7 @@ class InMemoryDataModule(pl.LightningDataModule):
 
     def setup(self, stage: str) -> None:
         """Move every split to the training device once, so batches need no transfer."""
-        if self.trainer is None:
+        if self.trainer is None or self.train_transform is not None:
             return
         device = self.trainer.strategy.root_device
         self.splits = {k: (x.to(device), y.to(device)) for k, (x, y) in self.splits.items()}
@@ -94,7 +93,18 @@ class InMemoryDataModule(pl.LightningDataModule):
         return DataLoader(dataset, sampler=batches, batch_size=None)
 
     def train_dataloader(self) -> DataLoader[tuple[Tensor, ...]]:
-        return self._loader("train", shuffle=True)
+        if self.train_transform is None:
+            return self._loader("train", shuffle=True)
+        x, y = (t.cpu() for t in self.splits["train"])
+        dataset = SampleDataset(x.__getitem__, y, self.train_transform)
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=True,
+            num_workers=self.num_workers,
+            pin_memory=torch.cuda.is_available(),
+            persistent_workers=self.num_workers > 0,
+        )
 
     def val_dataloader(self) -> DataLoader[tuple[Tensor, ...]]:
         return self._loader("val", shuffle=False)

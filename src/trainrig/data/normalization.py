@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import torch
 from torch import Tensor, nn
 
 
@@ -18,3 +21,19 @@ class Standardize(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return (x - self.mean) / self.std
+
+
+def channel_stats(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and std over every axis but the channel (or feature) axis 1, kept broadcastable."""
+    dims = [d for d in range(x.dim()) if d != 1]
+    mean, std = x.mean(dim=dims, keepdim=True), x.std(dim=dims, keepdim=True)
+    return mean.cpu(), std.clamp_min(1e-6).cpu()
+
+
+def given_stats(mean: Sequence[float], std: Sequence[float], dims: int) -> tuple[Tensor, Tensor]:
+    """Configured per-channel statistics shaped to broadcast over `dims`-dimensional batches."""
+    shape = (1, -1, *([1] * (dims - 2)))
+    return (
+        torch.tensor(list(mean), dtype=torch.float32).reshape(shape),
+        torch.tensor(list(std), dtype=torch.float32).reshape(shape),
+    )

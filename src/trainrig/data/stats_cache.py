@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from trainrig.data.in_memory import InMemoryDataModule
+from trainrig.data.modules import ClassificationData
 from trainrig.results import write_atomic
 
 STATS_FILE = "normalization.json"
 
 
-def cache_normalization(data: InMemoryDataModule, run_dir: Path) -> None:
+def cache_normalization(data: ClassificationData, run_dir: Path) -> None:
     """Reuse `normalization.json` of this run directory if present, else compute and write it.
 
     A resumed run then standardizes with exactly the statistics it started with.
