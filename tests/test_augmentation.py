@@ -144,3 +144,21 @@ def test_sampling_grid_equals_torchs_affine_grid() -> None:
     theta = torch.randn(5, 2, 3)
     expected = F.affine_grid(theta, [5, 1, 7, 11], align_corners=False)
     assert torch.allclose(sampling_grid(theta, 7, 11), expected, atol=1e-6)
+
+
+def test_per_sample_path_transforms_one_uint8_image_like_the_batched_path() -> None:
+    from trainrig.per_sample_augmentation import build_per_sample_augmentation
+
+    transform = build_per_sample_augmentation(
+        SHAPE, rotation_range=20, width_shift_range=0.2, zoom=(0.9, 1.1), horizontal_flip=True,
+        brightness_range=[0.8, 1.2], crop_padding=2, erasing_probability=0.5,
+    )  # fmt: skip
+    image = (torch.rand(*SHAPE) * 255).to(torch.uint8)
+    torch.manual_seed(3)
+    out = transform(image)
+    torch.manual_seed(3)
+    again = transform(image)
+    assert out.shape == image.shape and out.dtype == torch.uint8
+    assert torch.equal(out, again) and not torch.equal(out, image)
+    identity = build_per_sample_augmentation(SHAPE)
+    assert torch.equal(identity(image), image)

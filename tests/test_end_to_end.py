@@ -63,6 +63,7 @@ def test_run_prints_a_summary_with_metrics_and_run_directory(
     smoke_run: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     run_dir, result = smoke_run
+    assert "digits: {'train': 1257, 'val': 270, 'test': 270} samples" in result.stdout
     assert "Final metrics" in result.stdout
     assert "test/acc" in result.stdout
     assert "Run directory:" in result.stdout

@@ -66,5 +66,7 @@ def build_per_sample_augmentation(
         )
     if erasing_probability:
         steps.append(v2.RandomErasing(p=erasing_probability))
+    if not steps:
+        return nn.Identity()
     composed: nn.Module = v2.Compose(steps)
     return composed
