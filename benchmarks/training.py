@@ -52,8 +52,8 @@ def fresh_classifier(*overrides: str) -> Classifier:
 def plain_epochs(epochs: int) -> list[float]:
     """Seconds per epoch of a hand-written PyTorch loop doing the training work `Classifier` does.
 
-    Rescale, augment, forward, cross-entropy, backward, Adam step, per-step schedule, accuracy and mean-loss
-    updates; both are computed and reset at the end of each epoch.
+    Rescale, augment, forward, cross-entropy, backward, Adam step, per-step schedule, accuracy
+    and mean-loss updates; both are computed and reset at the end of each epoch.
     """
     _, data = experiment()
     classifier = fresh_classifier()
