@@ -24,7 +24,14 @@ def _run_dir() -> Path:
 
 
 # What a run directory holds before any training happened: nothing worth keeping.
-NOTHING_YET = {".hydra", "train.log", "eval.log", "lr_find.log", "config.yaml"}
+NOTHING_YET = {
+    ".hydra",
+    "train.log",
+    "eval.log",
+    "lr_find.log",
+    "config.yaml",
+    "normalization.json",
+}
 
 
 def _reject(error: ConfigError) -> NoReturn:
