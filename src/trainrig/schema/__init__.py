@@ -1,0 +1,85 @@
+"""Structured-config schemas: the keys, types, defaults and ranges of every built-in option.
+
+A group's node is checked against the schema of its `_target_`, so a typo, a wrong type or a value
+out of range fails here, before data is loaded or torch is imported. Nodes with a `_target_` that
+trainrig does not know (a user's own builder) are passed through unchecked; an empty node means the
+group is switched off (`scheduler=none`).
+"""
+
+from trainrig.schema.data import (
+    AugmentationConfig,
+    CSVConfig,
+    DigitsConfig,
+    ImageFolderConfig,
+    TorchvisionDatasetConfig,
+)
+from trainrig.schema.models import CNNConfig, MLPConfig, ResNetConfig, TorchvisionConfig
+from trainrig.schema.optim import (
+    AdamConfig,
+    AdamWConfig,
+    CosineConfig,
+    ExponentialConfig,
+    MultiStepConfig,
+    OneCycleConfig,
+    PlateauConfig,
+    RMSpropConfig,
+    SGDConfig,
+    StepConfig,
+    WarmupCosineConfig,
+)
+from trainrig.schema.run import (
+    CheckpointConfig,
+    CSVLoggerConfig,
+    EarlyStoppingConfig,
+    EvalTopLevel,
+    LrFindConfig,
+    NamedStrategyConfig,
+    TrainerConfig,
+    TrainTopLevel,
+)
+
+SCHEMAS: dict[str, type] = {
+    str(schema.__dataclass_fields__["_target_"].default): schema
+    for schema in (
+        DigitsConfig,
+        TorchvisionDatasetConfig,
+        CSVConfig,
+        ImageFolderConfig,
+        AugmentationConfig,
+        CNNConfig,
+        MLPConfig,
+        ResNetConfig,
+        TorchvisionConfig,
+        AdamConfig,
+        AdamWConfig,
+        SGDConfig,
+        RMSpropConfig,
+        StepConfig,
+        MultiStepConfig,
+        ExponentialConfig,
+        CosineConfig,
+        WarmupCosineConfig,
+        OneCycleConfig,
+        PlateauConfig,
+        EarlyStoppingConfig,
+        TrainerConfig,
+        CSVLoggerConfig,
+        NamedStrategyConfig,
+    )
+}
+
+# Top-level groups holding one component each; `logger` holds a mapping of named loggers.
+COMPONENT_GROUPS = (
+    "data",
+    "augmentation",
+    "model",
+    "optimizer",
+    "scheduler",
+    "early_stopping",
+    "trainer",
+    "compression",
+    "strategy",
+)
+
+__all__ = ["COMPONENT_GROUPS", "SCHEMAS", "CheckpointConfig", "EvalTopLevel", "LrFindConfig",
+           "TrainTopLevel"]  # fmt: skip

@@ -1,0 +1,106 @@
+"""Schemas of early stopping, trainer, logger, strategy and the top-level keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from omegaconf import MISSING
+
+from trainrig.errors import ConfigError
+from trainrig.metric_names import FINAL_METRICS, FIT_METRICS
+from trainrig.schema.fields import bounded
+
+
+@dataclass
+class EarlyStoppingConfig:
+    _target_: str = "trainrig.callbacks.early_stopping.EarlyStopping"
+    monitor: str = bounded(MISSING, choices=FIT_METRICS)
+    mode: str = bounded(MISSING, choices=("min", "max"))
+    patience: int = bounded(3, ge=1)
+    min_delta: float = bounded(0.0, ge=0)
+    restore_best: bool = False
+    check_finite: bool = True
+    verbose: bool = False
+
+
+PRECISIONS = ("64-true", "64", "32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu")
+
+
+@dataclass
+class TrainerConfig:
+    _target_: str = "pytorch_lightning.Trainer"
+    max_epochs: int = bounded(10, ge=1)
+    max_steps: int = bounded(-1, ge=-1)
+    min_epochs: Optional[int] = bounded(None, ge=0)
+    max_time: Optional[str] = None
+    accelerator: str = bounded("auto", choices=ACCELERATORS)
+    devices: Any = 1
+    num_nodes: int = bounded(1, ge=1)
+    precision: str = bounded("32-true", choices=PRECISIONS)
+    deterministic: bool = False
+    benchmark: Optional[bool] = None
+    sync_batchnorm: bool = False
+    gradient_clip_val: Optional[float] = bounded(None, ge=0)
+    gradient_clip_algorithm: str = bounded("norm", choices=("norm", "value"))
+    accumulate_grad_batches: int = bounded(1, ge=1)
+    check_val_every_n_epoch: int = bounded(1, ge=1)
+    val_check_interval: Any = None
+    log_every_n_steps: int = bounded(50, ge=1)
+    limit_train_batches: Any = bounded(None, gt=0)
+    limit_val_batches: Any = bounded(None, ge=0)
+    limit_test_batches: Any = bounded(None, gt=0)
+    num_sanity_val_steps: int = bounded(2, ge=-1)
+    enable_progress_bar: bool = True
+    enable_model_summary: bool = True
+
+
+@dataclass
+class CSVLoggerConfig:
+    _target_: str = "pytorch_lightning.loggers.CSVLogger"
+    name: str = "csv"
+    version: Optional[str] = None
+    flush_logs_every_n_steps: int = bounded(100, ge=1)
+
+
+@dataclass
+class NamedStrategyConfig:
+    _target_: str = "trainrig.distributed.named_strategy"
+    name: str = bounded("auto", choices=("auto", "ddp", "ddp_spawn"))
+
+
+# ---------------------------------------------------------------- the whole config
+
+
+@dataclass
+class CheckpointConfig:
+    monitor: str = bounded(MISSING, choices=FIT_METRICS)
+    mode: str = bounded(MISSING, choices=("min", "max"))
+
+
+@dataclass
+class LrFindConfig:
+    min_lr: float = bounded(1e-6, gt=0)
+    max_lr: float = bounded(1.0, gt=0)
+    num_training: int = bounded(100, ge=2)
+    mode: str = bounded("exponential", choices=("exponential", "linear"))
+
+    def __post_init__(self) -> None:
+        if self.min_lr >= self.max_lr:
+            raise ConfigError(
+                f"lr_find.min_lr must be below lr_find.max_lr; got {self.min_lr} >= {self.max_lr}"
+            )
+
+
+@dataclass
+class TrainTopLevel:
+    task_name: str = "train"
+    seed: int = bounded(42, ge=0)
+    optimized_metric: str = bounded("val/acc", choices=FINAL_METRICS)
+
+
+@dataclass
+class EvalTopLevel:
+    task_name: str = "eval"
+    ckpt_path: str = MISSING
