@@ -77,3 +77,19 @@ def test_normalization_statistics_are_cached_in_the_run_directory(tmp_path: Path
     resumed = build_digits()
     cache_normalization(resumed, tmp_path)  # a second run in the same directory reuses it
     assert [t.item() for t in resumed.normalization_stats()] == [0.5, 2.0]
+
+
+def test_in_memory_splits_move_to_the_training_device_once() -> None:
+    import pytorch_lightning as pl
+
+    from trainrig.classifier import Classifier
+
+    data = build_digits(batch_size=256)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    classifier = Classifier(model, 10, optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1))
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+    trainer.fit(classifier, datamodule=data)
+    device = trainer.strategy.root_device
+    assert all(x.device == device and y.device == device for x, y in data.splits.values())
+    assert data.splits["train"][0].dtype == torch.float32  # digits are stored as float 0..16

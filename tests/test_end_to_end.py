@@ -139,3 +139,12 @@ def test_default_experiment_reaches_97_percent_test_accuracy(
     result = trainrig_cli("train", "trainer.enable_progress_bar=false", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert _metrics(_single_run_dir(tmp_path))["test/acc"] >= 0.97
+
+
+def test_training_shows_a_progress_bar(trainrig_cli: CliRunner, tmp_path: Path) -> None:
+    result = trainrig_cli(
+        "train", "trainer=smoke", "trainer.enable_progress_bar=true", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    bar = next(line for line in result.stdout.splitlines() if line.startswith("Epoch 1/1"))
+    assert "3/3" in bar and "━" in bar and "val/loss" in bar
