@@ -6,7 +6,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -37,8 +36,3 @@ def write_config(run_dir: Path, cfg: DictConfig) -> None:
 def write_metrics(run_dir: Path, metrics: dict[str, float]) -> None:
     """Final metrics keyed as logged (`test/acc`, `val/loss`, ...), as `metrics.json`."""
     write_atomic(run_dir / METRICS_FILE, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-
-
-def read_metrics(run_dir: Path) -> dict[str, Any]:
-    """Metrics a finished run wrote."""
-    return json.loads((run_dir / METRICS_FILE).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
