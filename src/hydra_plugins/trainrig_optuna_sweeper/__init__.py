@@ -1,0 +1,1 @@
+"""Hydra plugin: trainrig's Optuna sweeper (hydra/sweeper=optuna)."""

@@ -1,0 +1,1 @@
+"""Optuna sweeps: search spaces, the study loop and its outputs."""

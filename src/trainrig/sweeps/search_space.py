@@ -1,0 +1,75 @@
+"""Hydra's sweep grammar -> Optuna distributions, with hydra-optuna-sweeper's semantics.
+
+`choice(a, b)` and `a,b` are categorical; `range(start, stop, step)` is stepped and, as in Hydra,
+excludes `stop`; `interval(low, high)` is continuous (integers when both ends are integers);
+`tag(log, ...)` samples on a log scale. Anything else is a fixed override passed to every trial.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, Override, RangeSweep
+
+from trainrig.errors import ConfigError
+
+
+@dataclass
+class SearchSpace:
+    """What each trial samples, and the overrides every trial gets as they are."""
+
+    distributions: dict[str, Any] = field(default_factory=dict)
+    fixed: list[str] = field(default_factory=list)
+    grid: dict[str, list[Any]] = field(default_factory=dict)  # for GridSampler
+
+
+def _distribution(override: Override) -> tuple[Any, list[Any] | None]:
+    """The Optuna distribution of one sweep override and, where it is finite, its values."""
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    value: Any = override.value()
+    log = "log" in getattr(value, "tags", set())
+    if isinstance(value, ChoiceSweep):
+        choices: list[Any] = list(override.sweep_iterator())
+        return CategoricalDistribution(choices), choices
+    if isinstance(value, RangeSweep):
+        values: list[Any] = list(override.sweep_iterator())
+        if not values:
+            raise ConfigError(f"{override.key_or_group}: {override.input_line} holds no values")
+        if all(isinstance(v, int) for v in values):
+            step = int(value.step or 1)
+            return IntDistribution(values[0], values[-1], step=step, log=log), values
+        return FloatDistribution(values[0], values[-1], step=value.step), values
+    if isinstance(value, IntervalSweep):
+        low, high = value.start, value.end
+        assert low is not None and high is not None  # the grammar requires both ends
+        if isinstance(low, int) and isinstance(high, int):
+            return IntDistribution(low, high, log=log), None
+        return FloatDistribution(float(low), float(high), log=log), None
+    raise ConfigError(f"{override.input_line}: not a sweep Optuna can sample")
+
+
+def search_space(params: dict[str, Any], arguments: list[str]) -> SearchSpace:
+    """Parse `hydra.sweeper.params` and the command line's sweep overrides into a SearchSpace."""
+    lines = [f"{key}={value}" for key, value in params.items()] + list(arguments)
+    try:
+        overrides = OverridesParser.create().parse_overrides(lines)
+    except Exception as error:
+        raise ConfigError(f"search space: {error}") from None
+    space = SearchSpace()
+    for override in overrides:
+        if not override.is_sweep_override():
+            space.fixed.append(override.input_line or "")
+            continue
+        name = override.get_key_element()
+        distribution, values = _distribution(override)
+        space.distributions[name] = distribution
+        if values is not None:
+            space.grid[name] = values
+    return space
