@@ -1,4 +1,4 @@
-"""The Optuna study loop behind `hydra/sweeper=optuna`: ask, run the trial as a Hydra job, tell.
+"""The Optuna study loop behind `hydra/sweeper=optuna`: each trial runs as a Hydra job.
 
 The study lives in `study.db` in the sweep directory unless `storage` names another database, so
 re-running the same command (same `hydra.sweep.dir`) continues it: `n_trials` is the total,
@@ -53,14 +53,18 @@ def _sampler(node: Any, space: SearchSpace) -> Any:
     return instantiate(settings)
 
 
-def finished_trials(study: Any) -> int:
-    """Trials that count towards `n_trials`: complete, pruned or failed, not interrupted."""
+def _counted(study: Any, *states: str) -> int:
+    """Trials in the named states, leaving out those a killed sweep interrupted."""
     from optuna.trial import TrialState
 
-    done = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-    return sum(
-        1 for t in study.get_trials(deepcopy=False, states=done) if INTERRUPTED not in t.user_attrs
-    )
+    chosen = tuple(TrialState[name] for name in states)
+    trials = study.get_trials(deepcopy=False, states=chosen)
+    return sum(1 for t in trials if INTERRUPTED not in t.user_attrs)
+
+
+def finished_trials(study: Any) -> int:
+    """Trials that count towards `n_trials`: complete, pruned or failed, not interrupted."""
+    return _counted(study, "COMPLETE", "PRUNED", "FAIL")
 
 
 def requeue_interrupted(study: Any) -> int:
@@ -157,14 +161,7 @@ def suggest(trial: Any, name: str, distribution: Any) -> Any:
 
 
 def _check_failure_rate(study: Any, max_failure_rate: float) -> None:
-    from optuna.trial import TrialState
-
-    finished = finished_trials(study)
-    failed = sum(
-        1
-        for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-        if INTERRUPTED not in t.user_attrs
-    )
+    finished, failed = finished_trials(study), _counted(study, "FAIL")
     if finished and failed / finished > max_failure_rate:
         raise ConfigError(
             f"{failed} of {finished} trials failed, more than "
