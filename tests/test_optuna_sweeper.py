@@ -12,7 +12,6 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from trainrig.errors import ConfigError
 from trainrig.sweeps.search_space import search_space
-from trainrig.sweeps.study_loop import INTERRUPTED, finished_trials, requeue_interrupted
 
 from .conftest import REPO_ROOT, CliRunner
 
@@ -45,19 +44,9 @@ def test_malformed_search_space_is_a_config_error() -> None:
         search_space({"optimizer.lr": "interval(0.1"}, [])
 
 
-def test_trials_a_killed_sweep_left_running_are_failed_and_queued_again() -> None:
-    study = optuna.create_study()
-    stale = study.ask({"x": FloatDistribution(0, 1)})
-    assert requeue_interrupted(study) == 1
-    (trial,) = study.get_trials(states=(optuna.trial.TrialState.FAIL,))
-    assert trial.state == optuna.trial.TrialState.FAIL and trial.user_attrs[INTERRUPTED]
-    assert finished_trials(study) == 0
-    assert study.ask({"x": FloatDistribution(0, 1)}).params == stale.params
-
-
 SWEEP = [
     "-m", "hydra/sweeper=optuna", "hydra.sweeper.direction=maximize", "trainer=smoke",
-    "hydra.sweep.dir=sweep", "+hydra.sweeper.sampler.seed=0",
+    "hydra.sweep.dir=sweep", "hydra.sweeper.sampler.seed=0",
 ]  # fmt: skip
 
 
@@ -119,10 +108,7 @@ def test_too_many_failures_stop_the_sweep(trainrig_cli: CliRunner, tmp_path: Pat
 def test_grid_sampler_takes_its_grid_from_the_search_space(
     trainrig_cli: CliRunner, tmp_path: Path
 ) -> None:
-    grid = [
-        "hydra.sweeper.sampler._target_=optuna.samplers.GridSampler",
-        "~hydra.sweeper.sampler.seed",
-    ]
+    grid = ["hydra/sweeper/sampler=grid"]
     result = trainrig_cli(
         "train", *SWEEP, *grid, "hydra.sweeper.n_trials=2", "model=cnn,mlp", cwd=tmp_path
     )

@@ -24,6 +24,7 @@ from trainrig.data.modules import ClassificationData
 from trainrig.errors import ConfigError
 from trainrig.models.fit_check import check_model_fits
 from trainrig.optim import OptimizerFactory, optimizer_factory
+from trainrig.sweeps.pruning import pruning_callbacks
 
 IMAGE_DIMS = 3  # channels, height, width
 CHECKPOINT_DIR = "checkpoints"
@@ -90,7 +91,7 @@ def build_optimizer_factory(node: DictConfig) -> OptimizerFactory:
 
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
-    """Checkpointing (best and last), early stopping, progress bar and model summary."""
+    """Checkpointing (best and last), early stopping, pruning, progress bar and model summary."""
     checkpoint = ModelCheckpoint(
         dirpath=run_dir / CHECKPOINT_DIR,
         filename=BEST_CHECKPOINT,
@@ -106,6 +107,7 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
         callbacks.append(instantiate(cfg.early_stopping))
     if cfg.logger:
         callbacks.append(LearningRateMonitor())  # at each schedule's own interval
+    callbacks += pruning_callbacks(cfg.checkpoint.monitor)  # when run as an Optuna trial
     return callbacks + display_callbacks(cfg)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from omegaconf import DictConfig
 
@@ -18,8 +19,13 @@ from trainrig.build import (
 from trainrig.checkpoints import load_config_from_checkpoint
 from trainrig.data.stats_cache import cache_normalization
 from trainrig.known_noise import silence_known_noise
+from trainrig.metric_names import MODEL_SIZE
 from trainrig.results import write_config, write_metrics
 from trainrig.summary import print_summary, stop_reason
+from trainrig.sweeps.pruning import raise_if_pruned
+
+if TYPE_CHECKING:
+    import torch
 
 
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
@@ -35,13 +41,18 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     classifier = build_classifier(cfg, data)
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir))
     trainer.fit(classifier, datamodule=data)
+    raise_if_pruned(trainer)  # a pruned Optuna trial ends here, without testing
     reason = stop_reason(trainer)
     val = trainer.validate(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
     test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
-    metrics = {**val, **test}
+    metrics = {**val, **test, MODEL_SIZE: float(_parameter_count(classifier))}
     write_metrics(run_dir, metrics)
     print_summary(metrics, run_dir, time.monotonic() - started, reason)
     return metrics
+
+
+def _parameter_count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
 
 
 def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:

@@ -67,14 +67,15 @@ def _check_checkpoint_path(path: Path) -> None:
         )
 
 
-def train_task(cfg: DictConfig) -> float:
-    """Validate, train, test; return the configured `optimized_metric` for Hydra sweepers."""
+def train_task(cfg: DictConfig) -> float | list[float]:
+    """Validate, train, test; return the `optimized_metric` (one, or a list) for Hydra sweepers."""
     with _config_errors_reported():
         values = validate(cfg, "train")
         from trainrig.runner import train
 
         metrics = train(OmegaConf.create(values), _run_dir())
-    return metrics[values["optimized_metric"]]
+    wanted = values["optimized_metric"]
+    return metrics[wanted] if isinstance(wanted, str) else [metrics[name] for name in wanted]
 
 
 def lr_find_task(cfg: DictConfig) -> float | None:

@@ -1,40 +1,94 @@
 """Registers trainrig's Optuna sweeper as `hydra/sweeper=optuna`; the work is in trainrig.sweeps.
 
 Hydra imports this module at every start, so it imports nothing heavy: Optuna loads only when a
-sweep begins.
+sweep begins. Sampler and pruner presets are the groups `hydra/sweeper/sampler` and
+`hydra/sweeper/pruner` (`hydra/sweeper/sampler=gp hydra/sweeper/pruner=hyperband`).
 """
 
 # No `from __future__ import annotations`: Hydra loads plugin modules outside sys.modules, where
 # dataclasses cannot resolve string annotations.
+import sys
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from typing import Any, Optional
 
 from hydra.core.config_store import ConfigStore
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig
+from omegaconf import MISSING, DictConfig
+
+# Optuna's own defaults, so a hydra-optuna-sweeper config that changes `_target_` still fits.
+SAMPLERS = {
+    "tpe": "TPESampler",
+    "gp": "GPSampler",
+    "random": "RandomSampler",
+    "grid": "GridSampler",  # the grid comes from the search space
+    "cmaes": "CmaEsSampler",
+    "qmc": "QMCSampler",
+    "nsgaii": "NSGAIISampler",
+}
+MEDIAN = {"_target_": "optuna.pruners.MedianPruner", "n_startup_trials": 5, "n_warmup_steps": 1}
+PRUNERS: dict[str, dict[str, Any]] = {
+    "none": {"_target_": "optuna.pruners.NopPruner"},
+    "median": MEDIAN,
+    "percentile": {**MEDIAN, "_target_": "optuna.pruners.PercentilePruner", "percentile": 25.0},
+    "successive_halving": {
+        "_target_": "optuna.pruners.SuccessiveHalvingPruner",
+        "min_resource": 1,
+        "reduction_factor": 3,
+    },
+    "hyperband": {
+        "_target_": "optuna.pruners.HyperbandPruner",
+        "min_resource": 1,
+        "reduction_factor": 3,
+    },
+    "wilcoxon": {"_target_": "optuna.pruners.WilcoxonPruner", "p_threshold": 0.1},
+    "patient": {
+        "_target_": "optuna.pruners.PatientPruner",
+        "wrapped_pruner": MEDIAN,
+        "patience": 2,
+    },
+}
 
 
 @dataclass
 class OptunaSweeperConf:
-    """The keys of hydra-optuna-sweeper's config, so its sweep configs work unchanged."""
+    """hydra-optuna-sweeper's keys, so its sweep configs work unchanged, and trainrig's own."""
 
     _target_: str = "hydra_plugins.trainrig_optuna_sweeper.optuna_sweeper.OptunaSweeper"
-    _recursive_: bool = False  # the sampler is built by the study loop (grid needs the space)
-    sampler: Any = field(default_factory=lambda: {"_target_": "optuna.samplers.TPESampler"})
-    direction: Any = "minimize"
+    _recursive_: bool = False  # samplers and pruners are built by the study loop
+    defaults: list[Any] = field(default_factory=lambda: [{"sampler": "tpe"}, {"pruner": "none"}])
+    sampler: Any = MISSING  # from the group hydra/sweeper/sampler
+    pruner: Any = MISSING  # from the group hydra/sweeper/pruner
+    direction: Any = "minimize"  # or a list, one per objective of a list `optimized_metric`
     storage: Optional[str] = None  # None: sqlite study.db in the sweep directory
     study_name: Optional[str] = None  # None: "trainrig"
-    n_trials: int = 20
-    n_jobs: int = 1
+    n_trials: int = 20  # in total: a resumed study runs only the missing ones
+    n_jobs: int = 1  # hydra-optuna-sweeper's key; trainrig runs n_workers processes instead
+    n_workers: int = 1  # trial processes working at once; 1 runs trials in this process
+    gpus_per_trial: int = 0  # CUDA devices each worker owns (CUDA_VISIBLE_DEVICES)
     max_failure_rate: float = 0.5  # share of failed trials that stops the sweep
+    heartbeat_interval: int = 5  # seconds; a worker silent for 2x+2 is dead, its trial re-queued
+    max_retries: int = 3  # times a dead worker's trial is queued again
     params: Optional[dict[str, Any]] = None
-    custom_search_space: Optional[str] = None
+    custom_search_space: Optional[str] = None  # "module.function(cfg, trial)" suggesting more
 
 
-ConfigStore.instance().store(
-    group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="trainrig"
-)
+store = ConfigStore.instance()
+store.store(group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="trainrig")
+for _name, _class in SAMPLERS.items():
+    _sampler = {"_target_": f"optuna.samplers.{_class}", "seed": None}
+    store.store(group="hydra/sweeper/sampler", name=_name, node=_sampler)
+for _name, _node in PRUNERS.items():
+    store.store(group="hydra/sweeper/pruner", name=_name, node=_node)
+
+if find_spec("hydra_plugins.hydra_optuna_sweeper") is not None:
+    print(
+        "trainrig: warning: hydra-optuna-sweeper is installed too; it also registers "
+        "hydra/sweeper=optuna, and Hydra picks one of the two by import order. "
+        "Uninstall it (pip uninstall hydra-optuna-sweeper): trainrig's sweeper reads its configs.",
+        file=sys.stderr,
+    )
 
 
 class OptunaSweeper(Sweeper):
@@ -48,7 +102,7 @@ class OptunaSweeper(Sweeper):
     ) -> None:
         from hydra.core.plugins import Plugins
 
-        self.config: DictConfig | None = config
+        self.config: Optional[DictConfig] = config
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=hydra_context, task_function=task_function, config=config
         )

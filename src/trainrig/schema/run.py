@@ -97,7 +97,18 @@ class LrFindConfig:
 class TrainTopLevel:
     task_name: str = "train"
     seed: int = bounded(42, ge=0)
-    optimized_metric: str = bounded("val/acc", choices=FINAL_METRICS)
+    # One metric, or a list of them for a multi-objective sweep (e.g. [val/acc, model/parameters])
+    optimized_metric: Any = "val/acc"
+
+    def __post_init__(self) -> None:
+        wanted = self.optimized_metric
+        names: list[Any] = [wanted] if isinstance(wanted, str) else list(wanted or [None])
+        for name in names:
+            if name not in FINAL_METRICS:
+                raise ConfigError(
+                    f"optimized_metric: {name!r} is not allowed; choose one of "
+                    f"{', '.join(FINAL_METRICS)}, or a list of them"
+                )
 
 
 @dataclass

@@ -1,47 +1,52 @@
-"""The Optuna study loop behind `hydra/sweeper=optuna`: each trial runs as a Hydra job.
+"""The Optuna study behind `hydra/sweeper=optuna`: each trial runs as a Hydra job.
 
 The study lives in `study.db` in the sweep directory unless `storage` names another database, so
 re-running the same command (same `hydra.sweep.dir`) continues it: `n_trials` is the total,
-finished trials are not rerun, job numbers are trial numbers, and trials a killed sweep left
-RUNNING are marked failed and queued again. A trial that raises or returns NaN is recorded as
-FAIL with its error and the sweep goes on, until the share of failed trials exceeds
-`max_failure_rate`.
+finished trials are not rerun, job numbers are trial numbers, and the trials of a dead worker are
+failed and queued again (heartbeat). A trial that raises or returns NaN is recorded as FAIL with
+its error and the sweep goes on, until the share of failed trials exceeds `max_failure_rate`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import os
+import time
 from pathlib import Path
 from typing import Any
 
-from hydra.utils import instantiate
+from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from trainrig.errors import ConfigError
+from trainrig.sweeps.objective import SurplusTrial, TrialFailed, make_objective
 from trainrig.sweeps.outputs import write_outputs
+from trainrig.sweeps.progress import best_trials_table, console, progress_line
 from trainrig.sweeps.search_space import SearchSpace, search_space
+from trainrig.sweeps.storage import fail_stale_trials, open_study, storage_url
+from trainrig.sweeps.tally import Tally
+from trainrig.sweeps.workers import (
+    WORKER_ENV,
+    assign_devices,
+    start_worker,
+    threads_per_worker,
+    visible_gpus,
+    worker_command,
+)
 
 log = logging.getLogger(__name__)
-
-STUDY_FILE = "study.db"
-INTERRUPTED = "interrupted"  # user attribute of a trial a killed sweep left RUNNING
+POLL_SECONDS = 1.0
 
 
-def _directions(direction: Any) -> list[Any]:
-    directions = [direction] if isinstance(direction, str) else list(direction)
-    for value in directions:
-        if value not in ("minimize", "maximize"):
-            raise ConfigError(
-                f"hydra.sweeper.direction: {value!r}; choose minimize or maximize (or a list)"
-            )
-    return directions
+def _settings_dict(node: Any) -> dict[str, Any]:
+    settings = OmegaConf.to_container(node) if isinstance(node, DictConfig) else dict(node or {})
+    assert isinstance(settings, dict)
+    return {str(k): v for k, v in settings.items()}
 
 
 def _sampler(node: Any, space: SearchSpace) -> Any:
     """The configured sampler; GridSampler gets the grid from the search space."""
-    settings = OmegaConf.to_container(node) if isinstance(node, DictConfig) else dict(node)
-    assert isinstance(settings, dict)
+    settings = _settings_dict(node)
     if str(settings.get("_target_", "")).endswith("GridSampler"):
         missing = sorted(set(space.distributions) - set(space.grid))
         if missing:
@@ -53,118 +58,160 @@ def _sampler(node: Any, space: SearchSpace) -> Any:
     return instantiate(settings)
 
 
-def _counted(study: Any, *states: str) -> int:
-    """Trials in the named states, leaving out those a killed sweep interrupted."""
-    from optuna.trial import TrialState
-
-    chosen = tuple(TrialState[name] for name in states)
-    trials = study.get_trials(deepcopy=False, states=chosen)
-    return sum(1 for t in trials if INTERRUPTED not in t.user_attrs)
+def _metrics(config: DictConfig) -> list[str]:
+    wanted = config.get("optimized_metric", "objective")
+    return [str(wanted)] if isinstance(wanted, str) else [str(m) for m in wanted]
 
 
-def finished_trials(study: Any) -> int:
-    """Trials that count towards `n_trials`: complete, pruned or failed, not interrupted."""
-    return _counted(study, "COMPLETE", "PRUNED", "FAIL")
+def _directions(direction: Any, count: int) -> list[str]:
+    directions = [direction] * count if isinstance(direction, str) else list(direction)
+    if len(directions) != count or any(d not in ("minimize", "maximize") for d in directions):
+        raise ConfigError(
+            f"hydra.sweeper.direction: {direction!r} does not fit {count} objective(s); give "
+            "minimize or maximize, or a list of them with one per optimized_metric"
+        )
+    return directions
 
 
-def requeue_interrupted(study: Any) -> int:
-    """Fail the trials a killed sweep left RUNNING and queue their parameters again."""
-    from optuna.trial import TrialState
+def _pruner(settings: dict[str, Any], config: DictConfig, directions: list[str]) -> Any:
+    """The pruner's config, checked against the metric the training reports each epoch."""
+    pruner = _settings_dict(settings.get("pruner") or {"_target_": "optuna.pruners.NopPruner"})
+    if pruner["_target_"].endswith("NopPruner"):
+        return pruner if len(directions) == 1 else None
+    if len(directions) > 1:
+        raise ConfigError("pruning needs a single objective; use hydra/sweeper/pruner=none")
+    mode = {"max": "maximize", "min": "minimize"}.get(config.checkpoint.mode)
+    if mode != directions[0]:
+        raise ConfigError(
+            f"the pruner compares checkpoint.monitor={config.checkpoint.monitor} (mode "
+            f"{config.checkpoint.mode}) across trials, but the study's direction is "
+            f"{directions[0]}; make them agree"
+        )
+    return pruner
 
-    stale = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    for trial in stale:
-        study._storage.set_trial_user_attr(trial._trial_id, INTERRUPTED, True)
-        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        study.enqueue_trial(trial.params, skip_if_exists=False)
-    return len(stale)
+
+def _check_failure_rate(study: Any, max_failure_rate: float) -> None:
+    tally = Tally.of(study)
+    failed = tally.states["FAIL"]
+    if tally.finished and failed / tally.finished > max_failure_rate:
+        raise ConfigError(
+            f"{failed} of {tally.finished} trials failed, more than "
+            f"hydra.sweeper.max_failure_rate={max_failure_rate}; see each trial's error in the "
+            "study's user attributes and its job directory"
+        )
 
 
-def _value(result: Any) -> tuple[float | None, str | None]:
-    """The objective a job returned, or None and why it cannot be used."""
+def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
+    """Run trials in this process until the study holds n_trials finished ones."""
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    while True:
+        fail_stale_trials(study)
+        tally = Tally.of(study)
+        if not tally.has_work(n_trials):
+            if not tally.states["RUNNING"]:
+                return
+            time.sleep(POLL_SECONDS)  # another worker's trial may still die and be re-queued
+            continue
+        try:
+            study.optimize(objective, n_trials=1, catch=(TrialFailed, SurplusTrial))
+        except KeyboardInterrupt:
+            interrupted = study.get_trials(deepcopy=False)[-1]
+            RetryHeartbeatStaleTrialCallback(max_retry=None)(
+                study, interrupted
+            )  # rerun it on resume
+            raise
+        after_trial(study)
+
+
+def run_pool(
+    settings: dict[str, Any], config: DictConfig, study: Any, sweep_dir: Path, after: Any
+) -> None:
+    """Start n_workers worker processes, show progress until they end, restart crashed ones."""
+    n_workers, n_trials = int(settings["n_workers"]), int(settings["n_trials"])
+    devices = assign_devices(
+        visible_gpus() if settings.get("gpus_per_trial") else [],
+        n_workers,
+        int(settings.get("gpus_per_trial") or 0),
+    )
+    command = worker_command(config, sweep_dir.resolve())
+    threads = threads_per_worker(n_workers)
+    (sweep_dir / "workers").mkdir(exist_ok=True)
+    logs = [open(sweep_dir / "workers" / f"worker_{i}.log", "ab") for i in range(n_workers)]  # noqa: SIM115
+    workers = {i: start_worker(command, i, threads, devices[i], logs[i]) for i in range(n_workers)}
+    restarts = 0
     try:
-        value = result.return_value
-    except Exception as error:
-        return None, f"{type(error).__name__}: {error}"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None, f"the job returned {value!r}, not a number"
-    if not math.isfinite(number):
-        return None, f"the objective is {number}"
-    return number, None
+        while workers:
+            time.sleep(POLL_SECONDS)
+            fail_stale_trials(study)
+            after(study)
+            for i, process in list(workers.items()):
+                code = process.poll()
+                if code is None:
+                    continue
+                del workers[i]
+                if code and Tally.of(study).has_work(n_trials) and restarts < 3 * n_workers:
+                    log.warning("worker %d exited with %d (see workers/worker_%d.log)", i, code, i)
+                    workers[i] = start_worker(command, i, threads, devices[i], logs[i])
+                    restarts += 1
+    finally:
+        for process in workers.values():
+            process.kill()
+        for file in logs:
+            file.close()
+    if Tally.of(study).has_work(n_trials):
+        raise ConfigError(
+            f"the sweep's workers stopped before {n_trials} trials; see {sweep_dir}/workers/"
+        )
 
 
 def run_study(
     settings: dict[str, Any], config: DictConfig, launcher: Any, arguments: list[str]
 ) -> Any:
     """Run trials until the study holds `n_trials` finished ones; write the sweep's outputs."""
-    import optuna
-
     sweep_dir = Path(config.hydra.sweep.dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(config, sweep_dir / "multirun.yaml")
     space = search_space(dict(settings.get("params") or {}), arguments)
-    storage = settings.get("storage") or f"sqlite:///{(sweep_dir / STUDY_FILE).resolve()}"
-    study = optuna.create_study(
-        storage=storage,
-        study_name=settings.get("study_name") or "trainrig",
-        sampler=_sampler(settings.get("sampler") or {}, space),
-        directions=_directions(settings.get("direction", "minimize")),
-        load_if_exists=True,
+    metrics = _metrics(config)
+    directions = _directions(settings.get("direction", "minimize"), len(metrics))
+    pruner = _pruner(settings, config, directions)
+    study = open_study(
+        settings,
+        sweep_dir,
+        _sampler(settings.get("sampler"), space),
+        instantiate(pruner) if pruner else None,
+        metrics,
+        directions,
     )
-    requeued = requeue_interrupted(study)
-    if requeued:
-        log.info("re-queued %d trials a stopped sweep left running", requeued)
     n_trials = int(settings.get("n_trials", 20))
     max_failure_rate = float(settings.get("max_failure_rate", 0.5))
+    shown: list[str] = []
 
-    def objective(trial: Any) -> float:
-        params = {name: suggest(trial, name, d) for name, d in space.distributions.items()}
-        overrides = [*space.fixed, *(f"{k}={v}" for k, v in params.items())]
-        (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
-        value, error = _value(result)
-        if error is not None:
-            trial.set_user_attr("error", error)
-            log.warning("trial %d failed: %s", trial.number, error)
-            raise TrialFailed(error)
-        return value  # type: ignore[return-value]
+    def after_trial(study: Any) -> None:
+        line = progress_line(study, n_trials, metrics)
+        if not shown or line != shown[-1]:
+            console.print(line)
+            shown.append(line)
+        _check_failure_rate(study, max_failure_rate)
 
-    remaining = n_trials - finished_trials(study)
-    if remaining > 0:
-        study.optimize(
-            objective,
-            n_trials=remaining,
-            catch=(TrialFailed,),
-            callbacks=[lambda study, _: _check_failure_rate(study, max_failure_rate)],
-        )
-    write_outputs(study, sweep_dir)
-    return study
-
-
-class TrialFailed(Exception):
-    """A trial's job raised, or returned no usable objective; the trial is recorded as FAIL."""
-
-
-def suggest(trial: Any, name: str, distribution: Any) -> Any:
-    """Sample `name` from `distribution` through the trial's public suggest API."""
-    from optuna.distributions import CategoricalDistribution, IntDistribution
-
-    if isinstance(distribution, CategoricalDistribution):
-        return trial.suggest_categorical(name, distribution.choices)
-    if isinstance(distribution, IntDistribution):
-        return trial.suggest_int(
-            name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
-        )
-    return trial.suggest_float(
-        name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
+    extend = settings.get("custom_search_space")
+    objective = make_objective(
+        space,
+        launcher,
+        n_trials,
+        storage_url(settings, sweep_dir),
+        pruner,
+        get_method(extend) if extend else None,
+        config,
     )
-
-
-def _check_failure_rate(study: Any, max_failure_rate: float) -> None:
-    finished, failed = finished_trials(study), _counted(study, "FAIL")
-    if finished and failed / finished > max_failure_rate:
-        raise ConfigError(
-            f"{failed} of {finished} trials failed, more than "
-            f"hydra.sweeper.max_failure_rate={max_failure_rate}; see each trial's error in the "
-            "study's user attributes and its job directory"
-        )
+    if os.environ.get(WORKER_ENV) is not None or int(settings.get("n_workers", 1)) <= 1:
+        work(study, objective, n_trials, after_trial)
+    if os.environ.get(WORKER_ENV) is not None:
+        return study  # the sweep process writes the outputs
+    if int(settings.get("n_workers", 1)) > 1:
+        OmegaConf.save(config, sweep_dir / "multirun.yaml")
+        run_pool(settings, config, study, sweep_dir, after_trial)
+    OmegaConf.save(config, sweep_dir / "multirun.yaml")
+    write_outputs(study, sweep_dir)
+    console.print(best_trials_table(study, metrics))
+    return study

@@ -1,0 +1,106 @@
+"""One Optuna trial as one Hydra job: sample, launch, read the objective back.
+
+The job's overrides are the fixed overrides plus the trial's parameters (and whatever a
+`custom_search_space` function suggested). A job that raised, returned NaN/inf or the wrong number
+of values makes the trial FAIL with its error; one whose training was pruned makes it PRUNED.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from typing import Any
+
+from trainrig.sweeps.pruning import trial_in_environment
+from trainrig.sweeps.search_space import SearchSpace
+from trainrig.sweeps.tally import NOT_COUNTED, is_surplus
+
+log = logging.getLogger(__name__)
+
+
+class TrialFailed(Exception):
+    """A trial's job raised, or returned no usable objective; the trial is recorded as FAIL."""
+
+
+class SurplusTrial(Exception):
+    """Another worker started the last trial first; this one is recorded as not counted."""
+
+
+def suggest(trial: Any, name: str, distribution: Any) -> Any:
+    """Sample `name` from `distribution` through the trial's public suggest API."""
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, distribution.choices)
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(
+            name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
+        )
+    return trial.suggest_float(
+        name, distribution.low, distribution.high, step=distribution.step, log=distribution.log
+    )
+
+
+def _job_error(result: Any) -> BaseException | None:
+    """The exception a Hydra job raised (read without Hydra's 'Error executing job' print)."""
+    from hydra.core.utils import JobStatus
+
+    if result.status == JobStatus.FAILED:
+        error: BaseException = result._return_value
+        return error
+    return None
+
+
+def objective_values(result: Any, count: int) -> float | list[float]:
+    """The job's objective: `count` finite numbers, else TrialFailed; TrialPruned passes."""
+    import optuna
+
+    error = _job_error(result)
+    if isinstance(error, optuna.TrialPruned):
+        raise error
+    if error is not None:
+        raise TrialFailed(f"{type(error).__name__}: {error}")
+    value = result.return_value
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if len(values) != count:
+        raise TrialFailed(f"the job returned {value!r}; the study has {count} objective(s)")
+    try:
+        numbers = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise TrialFailed(f"the job returned {value!r}, not a number") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise TrialFailed(f"the objective is {value}")
+    return numbers[0] if count == 1 else numbers
+
+
+def make_objective(
+    space: SearchSpace,
+    launcher: Any,
+    n_trials: int,
+    storage: str,
+    pruner: dict[str, Any] | None,
+    extend: Callable[[Any, Any], Any] | None,
+    config: Any,
+) -> Callable[[Any], float | list[float]]:
+    """The function `study.optimize` calls: one trial, run as the Hydra job number trial.number."""
+
+    def objective(trial: Any) -> float | list[float]:
+        if is_surplus(trial.study, trial.number, n_trials):
+            trial.set_user_attr(NOT_COUNTED, "another worker started the last trial first")
+            raise SurplusTrial
+        for name, distribution in space.distributions.items():
+            suggest(trial, name, distribution)
+        if extend is not None:
+            extend(config, trial)
+        overrides = [*space.fixed, *(f"{k}={v}" for k, v in trial.params.items())]
+        with trial_in_environment(trial, storage, pruner):
+            (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
+        try:
+            return objective_values(result, len(trial.study.directions))
+        except TrialFailed as error:
+            trial.set_user_attr("error", str(error))
+            log.warning("trial %d failed: %s", trial.number, error)
+            raise
+
+    return objective

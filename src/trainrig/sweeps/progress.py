@@ -1,0 +1,66 @@
+"""What a sweep shows while it runs (one line per change) and when it ends (the best trials)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from trainrig.sweeps.tally import Tally, counted_trials
+
+console = Console(stderr=True, highlight=False)
+
+
+def _best(study: Any, metrics: list[str]) -> str:
+    if len(study.directions) > 1:
+        front = study.best_trials
+        return f"Pareto front: {len(front)} trial(s)" if front else "no complete trial yet"
+    complete = [t for t in counted_trials(study) if t.state.name == "COMPLETE"]
+    if not complete:
+        return "no complete trial yet"
+    best = study.best_trial
+    return f"best {metrics[0]} {best.value:.4g} (trial {best.number})"
+
+
+def progress_line(study: Any, n_trials: int, metrics: list[str]) -> str:
+    """E.g. `sweep 7/24: 5 complete, 1 pruned, 1 failed, 2 running; best val/acc 0.98 (trial 3)`."""
+    tally = Tally.of(study)
+    counts = ", ".join(
+        f"{tally.states[state]} {word}"
+        for state, word in (
+            ("COMPLETE", "complete"),
+            ("PRUNED", "pruned"),
+            ("FAIL", "failed"),
+            ("RUNNING", "running"),
+            ("WAITING", "queued"),
+        )
+        if tally.states[state] or state == "COMPLETE"
+    )
+    return f"sweep {tally.finished}/{n_trials}: {counts}; {_best(study, metrics)}"
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:.4g}"
+
+
+def best_trials_table(study: Any, metrics: list[str], top: int = 5) -> Table:
+    """The best `top` complete trials (or the Pareto front), their values and parameters."""
+    complete = [t for t in counted_trials(study) if t.state.name == "COMPLETE"]
+    if len(study.directions) > 1:
+        rows, title = study.best_trials, "Pareto front"
+    else:
+        reverse = study.direction.name == "MAXIMIZE"
+        rows = sorted(complete, key=lambda t: t.value, reverse=reverse)[:top]
+        title = f"Best {len(rows)} of {len(complete)} complete trials"
+    table = Table(title=title)
+    table.add_column("trial", justify="right")
+    for metric in metrics:
+        table.add_column(metric, justify="right")
+    table.add_column("parameters")
+    for trial in rows:
+        params = " ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in trial.params.items()
+        )
+        table.add_row(str(trial.number), *(_number(v) for v in trial.values), params)
+    return table

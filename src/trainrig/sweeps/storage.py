@@ -1,0 +1,99 @@
+"""Open (or create) the sweep's Optuna study on a storage with heartbeats.
+
+Every running trial beats every `heartbeat_interval` seconds; a trial whose worker died (kill -9,
+machine lost) goes stale after `grace_period`, is failed by the next worker that looks, and its
+parameters are queued again (at most `max_retries` times) so the study still ends with n_trials.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from trainrig.errors import ConfigError
+
+STUDY_FILE = "study.db"
+
+
+def storage_url(settings: dict[str, Any], sweep_dir: Path) -> str:
+    """The configured storage URL, or a SQLite file `study.db` in the sweep directory."""
+    url = settings.get("storage")
+    return str(url) if url else f"sqlite:///{(sweep_dir / STUDY_FILE).resolve()}"
+
+
+def redacted(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+@contextmanager
+def _experimental_ok() -> Iterator[None]:
+    """Silence Optuna's ExperimentalWarning for the features named in this module's docstring."""
+    from optuna.exceptions import ExperimentalWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        yield
+
+
+def _storage(url: str, settings: dict[str, Any]) -> Any:
+    import optuna
+
+    interval = int(settings.get("heartbeat_interval") or 5)
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
+    retry = optuna.storages.RetryHeartbeatStaleTrialCallback(settings.get("max_retries", 3))
+    return optuna.storages.RDBStorage(
+        url,
+        engine_kwargs=engine,
+        heartbeat_interval=interval,
+        grace_period=settings.get("grace_period") or 2 * interval + 2,
+        heartbeat_stale_trial_callback=retry,
+    )
+
+
+def open_study(
+    settings: dict[str, Any],
+    sweep_dir: Path,
+    sampler: Any,
+    pruner: Any,
+    metric_names: list[str],
+    directions: list[Any],
+) -> Any:
+    """The study named `study_name` on the sweep's storage, created on first use."""
+    import optuna
+
+    url = storage_url(settings, sweep_dir)
+    try:
+        with _experimental_ok():
+            storage = _storage(url, settings)
+    except Exception as error:
+        reason = redacted(str(error).splitlines()[0])
+        raise ConfigError(
+            f"hydra.sweeper.storage: cannot open {redacted(url)} ({reason}); check the URL, "
+            "that the database server runs and that its driver is installed "
+            "(pip install 'trainrig[postgres]' for postgresql://)"
+        ) from None
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the sweep prints its own progress
+    study = optuna.create_study(
+        storage=storage,
+        study_name=settings.get("study_name") or "trainrig",
+        sampler=sampler,
+        pruner=pruner,
+        directions=directions,
+        load_if_exists=True,
+    )
+    with _experimental_ok():
+        study.set_metric_names(metric_names)
+    return study
+
+
+def fail_stale_trials(study: Any) -> None:
+    """Fail trials whose worker stopped beating, queueing them again (Optuna's own mechanism)."""
+    import optuna
+
+    with _experimental_ok():
+        optuna.storages.fail_stale_trials(study)
