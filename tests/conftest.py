@@ -14,6 +14,8 @@ from omegaconf import DictConfig
 
 from trainrig.resolvers import register_resolvers
 
+from .postgres_server import postgres_url  # noqa: F401  (a fixture: a real PostgreSQL server)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +10,20 @@ from omegaconf import OmegaConf
 
 from trainrig.config_tree import group_names
 from trainrig.results import write_atomic
+from trainrig.sweeps.tally import Tally
 
 
 def summary(study: Any) -> dict[str, Any]:
-    """Trial counts by state, and the best value and parameters (the Pareto front if several)."""
-    counts = Counter(t.state.name for t in study.get_trials(deepcopy=False))
+    """Counted trials by state, and the best value and parameters (the Pareto front if several).
+
+    `not_counted` is the number of trials left out: those re-queued after their worker died, and
+    those that lost the race for the last trial.
+    """
+    counts = Tally.of(study).states
     result: dict[str, Any] = {
         "study_name": study.study_name,
         "trials": dict(sorted(counts.items())),
+        "not_counted": len(study.get_trials(deepcopy=False)) - sum(counts.values()),
     }
     if not counts.get("COMPLETE"):
         return result

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytorch_lightning as pl
+from pytorch_lightning.trainer.states import TrainerFn
 
 TRIAL_ENV = "TRAINRIG_OPTUNA_TRIAL"
 _live_trials: dict[int, Any] = {}  # trial id -> optuna Trial, for trials run in this process
@@ -75,8 +76,8 @@ class OptunaPruning(pl.Callback):
         return bool(self._trial.should_prune())
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.sanity_checking:
-            return
+        if trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
+            return  # not the sanity check, nor the final validation of the best checkpoint
         prune = self._should_prune(trainer) if trainer.is_global_zero else False
         if trainer.strategy.broadcast(prune, src=0):
             self.pruned_at = trainer.current_epoch

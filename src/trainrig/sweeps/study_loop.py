@@ -21,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from trainrig.errors import ConfigError
 from trainrig.sweeps.objective import SurplusTrial, TrialFailed, make_objective
 from trainrig.sweeps.outputs import write_outputs
+from trainrig.sweeps.plots import write_plots
 from trainrig.sweeps.progress import best_trials_table, console, progress_line
 from trainrig.sweeps.search_space import SearchSpace, search_space
 from trainrig.sweeps.storage import fail_stale_trials, open_study, storage_url
@@ -214,4 +215,16 @@ def run_study(
     OmegaConf.save(config, sweep_dir / "multirun.yaml")
     write_outputs(study, sweep_dir)
     console.print(best_trials_table(study, metrics))
+    _write_plots(study, sweep_dir / "plots")
     return study
+
+
+def _write_plots(study: Any, plots_dir: Path) -> None:
+    """The sweep's plots; a plot that fails is reported, the finished sweep stands."""
+    try:
+        written = write_plots(study, plots_dir)
+    except Exception as error:
+        log.warning("could not draw the sweep's plots: %s: %s", type(error).__name__, error)
+        return
+    if written:
+        console.print(f"plots: {plots_dir} ({len(written)} files)")

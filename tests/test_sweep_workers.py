@@ -1,0 +1,146 @@
+"""Sweeps across processes: a pool of workers, kill -9 and resume, machines sharing PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from trainrig.errors import ConfigError
+from trainrig.sweeps.tally import Tally
+from trainrig.sweeps.workers import assign_devices
+
+from .conftest import CliRunner
+
+SWEEP = [
+    "-m", "hydra/sweeper=optuna", "hydra.sweeper.direction=maximize", "trainer=smoke",
+    "hydra.sweeper.sampler.seed=0", "optimizer.lr=tag(log,interval(1e-3,1e-1))",
+]  # fmt: skip
+
+
+def _job_numbers(sweep_dir: Path) -> list[int]:
+    return sorted(int(p.name) for p in sweep_dir.iterdir() if p.name.isdigit())
+
+
+def test_each_worker_owns_its_gpus_or_none() -> None:
+    assert assign_devices(["0", "1", "2", "3"], 2, 2) == ["0,1", "2,3"]
+    assert assign_devices(["4", "7"], 2, 1) == ["4", "7"]
+    assert assign_devices([], 3, 0) == [None, None, None]
+    with pytest.raises(ConfigError, match="needs 4 GPUs, but 2 are visible"):
+        assign_devices(["0", "1"], 2, 2)
+
+
+def test_two_workers_run_trials_at_once_and_stop_at_n_trials(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    result = trainrig_cli(
+        "train", *SWEEP, "hydra.sweep.dir=sweep", "hydra.sweeper.n_workers=2",
+        "hydra.sweeper.n_trials=6", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    sweep = tmp_path / "sweep"
+    assert json.loads((sweep / "summary.json").read_text())["trials"] == {"COMPLETE": 6}
+    assert _job_numbers(sweep) == [0, 1, 2, 3, 4, 5]
+    assert sorted(p.name for p in (sweep / "workers").iterdir()) == ["worker_0.log", "worker_1.log"]
+    study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{sweep}/study.db")
+    spans = [(t.datetime_start, t.datetime_complete) for t in study.trials]
+    overlapping = any(a[0] < b[1] and b[0] < a[1] for a in spans for b in spans if a is not b)
+    assert overlapping, "the two workers never ran trials at the same time"
+    assert "sweep 6/6: 6 complete" in result.stderr
+
+
+def _wait_for(predicate: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for the sweep")
+
+
+def test_a_sweep_killed_mid_trial_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
+    command = [
+        sys.executable, "-m", "trainrig", "train", *SWEEP, "hydra.sweep.dir=sweep",
+        "hydra.sweeper.n_trials=5", "hydra.sweeper.heartbeat_interval=1", "trainer.max_epochs=4",
+        "trainer.limit_train_batches=6",
+    ]  # fmt: skip
+    storage = f"sqlite:///{tmp_path}/sweep/study.db"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    sweep = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+    def mid_trial() -> bool:
+        if not (tmp_path / "sweep" / "study.db").exists():
+            return False
+        try:
+            study = optuna.load_study(study_name="trainrig", storage=storage)
+            states = Tally.of(study).states
+        except Exception:  # the study is still being created
+            return False
+        return states["COMPLETE"] >= 2 and states["RUNNING"] == 1
+
+    try:
+        _wait_for(mid_trial, timeout=240)
+        sweep.send_signal(signal.SIGKILL)
+    finally:
+        sweep.kill()
+        sweep.wait()
+    killed = [
+        t.number
+        for t in optuna.load_study(study_name="trainrig", storage=storage).trials
+        if t.state == TrialState.RUNNING
+    ]
+    assert len(killed) == 1
+    resumed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    study = optuna.load_study(study_name="trainrig", storage=storage)
+    by_number = {t.number: t for t in study.trials}
+    assert by_number[killed[0]].state == TrialState.FAIL  # stale: failed by the heartbeat check
+    retry = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed[0]]
+    assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE
+    assert retry[0].params == by_number[killed[0]].params  # the same trial, run again
+    summary = json.loads((tmp_path / "sweep" / "summary.json").read_text())
+    assert summary["trials"] == {"COMPLETE": 5} and summary["not_counted"] == 1
+    finished = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(finished) == 5 and len({t.number for t in finished}) == 5
+    for trial in finished:  # each finished trial has its own finished job directory
+        assert (tmp_path / "sweep" / str(trial.number) / "metrics.json").is_file()
+
+
+def test_two_trainrig_processes_share_one_study_on_postgresql(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Two `trainrig train -m` processes, as on two machines, join one study on a server."""
+    common = [
+        *SWEEP, f"hydra.sweeper.storage={postgres_url}", "hydra.sweeper.study_name=shared",
+        "hydra.sweeper.n_trials=6",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    machines = [
+        subprocess.Popen(
+            [sys.executable, "-m", "trainrig", "train", *common, f"hydra.sweep.dir=machine{i}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (0, 1)
+    ]
+    for machine in machines:
+        _, stderr = machine.communicate(timeout=300)
+        assert machine.returncode == 0, stderr
+    study = optuna.load_study(study_name="shared", storage=postgres_url)
+    assert Tally.of(study).states == {"COMPLETE": 6}
+    jobs = [_job_numbers(tmp_path / f"machine{i}") for i in (0, 1)]
+    assert sorted(jobs[0] + jobs[1]) == [0, 1, 2, 3, 4, 5]  # every trial ran once, somewhere
+    assert jobs[0] and jobs[1]  # and both machines took part
