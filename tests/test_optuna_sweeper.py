@@ -110,11 +110,11 @@ def test_grid_sampler_takes_its_grid_from_the_search_space(
 ) -> None:
     grid = ["hydra/sweeper/sampler=grid"]
     result = trainrig_cli(
-        "train", *SWEEP, *grid, "hydra.sweeper.n_trials=2", "model=cnn,mlp", cwd=tmp_path
+        "train", *SWEEP, *grid, "hydra.sweeper.n_trials=5", "model=cnn,mlp", cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
     study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{tmp_path}/sweep/study.db")
-    assert sorted(t.params["model"] for t in study.trials) == ["cnn", "mlp"]
+    assert sorted(t.params["model"] for t in study.trials) == ["cnn", "mlp"]  # grid exhausted
 
 
 def test_sweeper_config_is_registered_without_importing_optuna() -> None:
@@ -132,3 +132,116 @@ def test_sweeper_config_is_registered_without_importing_optuna() -> None:
     )
     assert "trainrig_optuna_sweeper.optuna_sweeper.OptunaSweeper" in done.stdout
     assert "OPTUNA False" in done.stderr
+
+
+FAULTY_MODEL = '''
+import torch
+
+
+def build(input_shape, num_classes, fault="none"):
+    """A linear classifier, or the fault a test asks for."""
+    if fault == "error":
+        raise RuntimeError("injected failure")
+    if fault == "oom":
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+    model = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(int(torch.tensor(input_shape).prod()), num_classes)
+    )
+    if fault == "nan_weights":
+        torch.nn.init.constant_(model[1].weight, float("nan"))
+    return model
+'''
+
+
+def _faulty_model_option(cwd: Path) -> None:
+    (cwd / "faulty_model.py").write_text(FAULTY_MODEL)
+    (cwd / "conf" / "model").mkdir(parents=True)
+    (cwd / "conf" / "model" / "faulty.yaml").write_text(
+        "# A test model that fails on demand.\n_target_: faulty_model.build\n_partial_: true\n"
+        "fault: none\n"
+    )
+
+
+def test_exceptions_nan_and_out_of_memory_fail_their_trials_and_the_sweep_completes(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    _faulty_model_option(tmp_path)
+    result = trainrig_cli(
+        "train", *SWEEP, "model=faulty", "hydra/sweeper/sampler=grid", "hydra.sweeper.n_trials=4",
+        "hydra.sweeper.direction=minimize", "optimized_metric=val/loss",
+        "hydra.sweeper.max_failure_rate=1.0", "model.fault=none,error,oom,nan_weights",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{tmp_path}/sweep/study.db")
+    by_fault = {t.params["model.fault"]: t for t in study.trials}
+    assert by_fault["none"].state == optuna.trial.TrialState.COMPLETE
+    errors = {
+        fault: by_fault[fault].user_attrs.get("error", "")
+        for fault in ("error", "oom", "nan_weights")
+    }
+    assert errors["error"].startswith("RuntimeError: injected failure")
+    assert errors["oom"].startswith("OutOfMemoryError: CUDA out of memory")
+    assert errors["nan_weights"] == "the objective is nan"
+    assert all(by_fault[f].state == optuna.trial.TrialState.FAIL for f in errors)
+    assert _summary(tmp_path)["trials"] == {"COMPLETE": 1, "FAIL": 3}
+    assert "Error executing job" not in result.stderr
+
+
+def test_multi_objective_sweep_reports_the_pareto_front(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    result = trainrig_cli(
+        "train", *SWEEP, "hydra/sweeper/sampler=nsgaii", "hydra.sweeper.n_trials=4",
+        "hydra.sweeper.direction=[maximize,minimize]",
+        "optimized_metric=[val/acc,model/parameters]", "model=cnn,mlp", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    front = _summary(tmp_path)["pareto_front"]
+    study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{tmp_path}/sweep/study.db")
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    for point in front:  # no complete trial is better in one objective and no worse in the other
+        acc, size = point["values"]
+        assert not any(
+            (t.values[0] >= acc and t.values[1] <= size)
+            and (t.values[0] > acc or t.values[1] < size)
+            for t in complete
+        )
+    assert "Pareto front" in result.stderr
+    assert (tmp_path / "sweep" / "plots" / "pareto_front.png").is_file()
+
+
+def test_custom_search_space_adds_conditional_parameters(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "conditional_space.py").write_text(
+        "def extend(cfg, trial):\n"
+        "    if trial.params['model'] == 'mlp':\n"
+        "        trial.suggest_categorical('model.dropout', [0.0, 0.3])\n"
+    )
+    result = trainrig_cli(
+        "train", *SWEEP, "hydra/sweeper/sampler=random", "hydra.sweeper.n_trials=4",
+        "hydra.sweeper.custom_search_space=conditional_space.extend", "model=cnn,mlp",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{tmp_path}/sweep/study.db")
+    for trial in study.trials:
+        assert ("model.dropout" in trial.params) == (trial.params["model"] == "mlp")
+        if trial.params["model"] == "mlp":
+            config = (tmp_path / "sweep" / str(trial.number) / "config.yaml").read_text()
+            assert f"dropout: {trial.params['model.dropout']}" in config
+
+
+def test_installing_the_old_hydra_optuna_sweeper_too_is_reported(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    old = tmp_path / "site" / "hydra_plugins" / "hydra_optuna_sweeper"
+    old.mkdir(parents=True)
+    (old / "__init__.py").write_text("")
+    shown = ["train", "--cfg", "hydra", "hydra/sweeper=optuna"]
+    result = trainrig_cli(*shown, cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "site")})
+    assert "hydra-optuna-sweeper is installed too" in result.stderr
+    assert "pip uninstall hydra-optuna-sweeper" in result.stderr
+    clean = trainrig_cli(*shown, cwd=tmp_path)
+    assert "hydra-optuna-sweeper" not in clean.stderr

@@ -109,7 +109,7 @@ def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
     while True:
         fail_stale_trials(study)
         tally = Tally.of(study)
-        if not tally.has_work(n_trials):
+        if not tally.has_work(n_trials) or _grid_exhausted(study):
             if not tally.states["RUNNING"]:
                 return
             time.sleep(POLL_SECONDS)  # another worker's trial may still die and be re-queued
@@ -123,6 +123,15 @@ def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
             )  # rerun it on resume
             raise
         after_trial(study)
+        if _grid_exhausted(study):
+            return
+
+
+def _grid_exhausted(study: Any) -> bool:
+    """Whether a grid search has run every point of its grid (then it ends below n_trials)."""
+    from optuna.samplers import GridSampler
+
+    return isinstance(study.sampler, GridSampler) and study.sampler.is_exhausted(study)
 
 
 def run_pool(
