@@ -14,7 +14,7 @@ import yaml
 
 from .conftest import REPO_ROOT, CliRunner
 
-FINAL_METRICS = {"test/acc", "test/loss", "val/acc", "val/loss"}
+FINAL_METRICS = {"test/acc", "test/loss", "val/acc", "val/loss", "model/parameters"}
 
 
 def _single_run_dir(root: Path) -> Path:
@@ -127,9 +127,19 @@ def test_every_committed_experiment_runs_in_fast_mode(
     experiment: str, trainrig_cli: CliRunner, tmp_path: Path
 ) -> None:
     shutil.copytree(REPO_ROOT / "experiments", tmp_path / "experiments")
-    result = trainrig_cli("train", f"experiment={experiment}", "trainer=smoke", cwd=tmp_path)
+    text = (tmp_path / "experiments" / f"{experiment}.yaml").read_text()
+    if "sweep" not in text:
+        result = trainrig_cli("train", f"experiment={experiment}", "trainer=smoke", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert set(_metrics(_single_run_dir(tmp_path))) == FINAL_METRICS
+        return
+    fast = ["trainer=smoke", "hydra.sweeper.n_trials=2"]  # a sweep experiment: 2 trials
+    result = trainrig_cli("train", f"experiment={experiment}", *fast, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert set(_metrics(_single_run_dir(tmp_path))) == FINAL_METRICS
+    summary = json.loads(
+        (tmp_path / "outputs" / "sweeps" / experiment / "summary.json").read_text()
+    )
+    assert summary["trials"] == {"COMPLETE": 2}
 
 
 @pytest.mark.slow

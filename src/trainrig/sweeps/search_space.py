@@ -2,7 +2,8 @@
 
 `choice(a, b)` and `a,b` are categorical; `range(start, stop, step)` is stepped and, as in Hydra,
 excludes `stop`; `interval(low, high)` is continuous (integers when both ends are integers);
-`tag(log, ...)` samples on a log scale. Anything else is a fixed override passed to every trial.
+`tag(log, ...)` samples on a log scale. Anything else is a fixed override passed to every trial,
+and a key set to null is no part of the search.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def _distribution(override: Override) -> tuple[Any, list[Any] | None]:
 
 def search_space(params: dict[str, Any], arguments: list[str]) -> SearchSpace:
     """Parse `hydra.sweeper.params` and the command line's sweep overrides into a SearchSpace."""
-    lines = [f"{key}={value}" for key, value in params.items()] + list(arguments)
+    # A key set to null is left out: how a config that extends a preset drops one of its params.
+    lines = [f"{key}={value}" for key, value in params.items() if value is not None]
+    lines += arguments
     try:
         overrides = OverridesParser.create().parse_overrides(lines)
     except Exception as error:
