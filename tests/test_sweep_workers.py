@@ -66,7 +66,10 @@ def _wait_for(predicate: object, timeout: float) -> None:
     raise AssertionError("timed out waiting for the sweep")
 
 
-def test_a_sweep_killed_mid_trial_resumes_to_exactly_n_trials(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+def test_a_sweep_stopped_mid_trial_resumes_to_exactly_n_trials(
+    stop: signal.Signals, tmp_path: Path
+) -> None:
     command = [
         sys.executable, "-m", "trainrig", "train", *SWEEP, "hydra.sweep.dir=sweep",
         "hydra.sweeper.n_trials=5", "hydra.sweeper.heartbeat_interval=1", "trainer.max_epochs=4",
@@ -90,7 +93,8 @@ def test_a_sweep_killed_mid_trial_resumes_to_exactly_n_trials(tmp_path: Path) ->
 
     try:
         _wait_for(mid_trial, timeout=240)
-        sweep.send_signal(signal.SIGKILL)
+        sweep.send_signal(stop)
+        assert sweep.wait(timeout=60) != 0
     finally:
         sweep.kill()
         sweep.wait()
@@ -105,6 +109,7 @@ def test_a_sweep_killed_mid_trial_resumes_to_exactly_n_trials(tmp_path: Path) ->
     study = optuna.load_study(study_name="trainrig", storage=storage)
     by_number = {t.number: t for t in study.trials}
     assert by_number[killed[0]].state == TrialState.FAIL  # stale: failed by the heartbeat check
+    assert "error" not in by_number[killed[0]].user_attrs
     retry = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed[0]]
     assert len(retry) == 1 and retry[0].state == TrialState.COMPLETE
     assert retry[0].params == by_number[killed[0]].params  # the same trial, run again

@@ -94,8 +94,13 @@ def make_objective(
         if extend is not None:
             extend(config, trial)
         overrides = [*space.fixed, *(f"{k}={v}" for k, v in trial.params.items())]
-        with trial_in_environment(trial, storage, pruner):
-            (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
+        try:
+            with trial_in_environment(trial, storage, pruner):
+                (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
+        except KeyboardInterrupt:
+            # Optuna would record FAIL; SystemExit leaves the trial RUNNING, so a resumed sweep
+            # finds it stale (heartbeat) and runs it again; Lightning's Ctrl-C ends that way too.
+            raise SystemExit(130) from None
         try:
             return objective_values(result, len(trial.study.directions))
         except TrialFailed as error:

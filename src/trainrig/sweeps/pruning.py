@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -52,32 +53,48 @@ def _trial_from_environment(handle: dict[str, Any]) -> Any:
     study = optuna.load_study(
         study_name=handle["study_name"],
         storage=handle["storage"],
-        pruner=instantiate(handle["pruner"]) if handle["pruner"] else None,
+        pruner=instantiate(handle["pruner"]) if handle.get("pruner") else None,
     )
     return optuna.trial.Trial(study, handle["trial_id"])
 
 
 class OptunaPruning(pl.Callback):
-    """Reports `monitor` after each validation; stops training when the pruner says so."""
+    """Reports `monitor` after each epoch's validation (stopping training when the pruner says so)
+    and the fit's duration (user attribute `fit_seconds`) to the trial."""
 
     def __init__(self, handle: dict[str, Any], monitor: str) -> None:
         self.handle = handle
         self.monitor = monitor
         self.pruned_at: int | None = None
         self._trial: Any = None
+        self._fit_started = 0.0
+
+    @property
+    def trial(self) -> Any:
+        if self._trial is None:
+            self._trial = _trial_from_environment(self.handle)
+        return self._trial
 
     def _should_prune(self, trainer: pl.Trainer) -> bool:
         value = trainer.callback_metrics.get(self.monitor)
         if value is None:
             return False
-        if self._trial is None:
-            self._trial = _trial_from_environment(self.handle)
-        self._trial.report(float(value), step=trainer.current_epoch)
-        return bool(self._trial.should_prune())
+        self.trial.report(float(value), step=trainer.current_epoch)
+        return bool(self.trial.should_prune())
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._fit_started = time.monotonic()
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.is_global_zero:
+            seconds = round(time.monotonic() - self._fit_started, 3)
+            self.trial.set_user_attr("fit_seconds", seconds)
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
             return  # not the sanity check, nor the final validation of the best checkpoint
+        if self.handle.get("pruner") is None:
+            return  # a multi-objective study: Optuna cannot prune it
         prune = self._should_prune(trainer) if trainer.is_global_zero else False
         if trainer.strategy.broadcast(prune, src=0):
             self.pruned_at = trainer.current_epoch
@@ -85,12 +102,9 @@ class OptunaPruning(pl.Callback):
 
 
 def pruning_callbacks(monitor: str) -> list[pl.Callback]:
-    """The pruning callback when this training is an Optuna trial with a pruner, else none."""
+    """The reporting callback when this training is an Optuna trial, else none."""
     text = os.environ.get(TRIAL_ENV)
-    if not text:
-        return []
-    handle = json.loads(text)
-    return [OptunaPruning(handle, monitor)] if handle.get("pruner") else []
+    return [OptunaPruning(json.loads(text), monitor)] if text else []
 
 
 def raise_if_pruned(trainer: pl.Trainer) -> None:

@@ -104,8 +104,6 @@ def _check_failure_rate(study: Any, max_failure_rate: float) -> None:
 
 def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
     """Run trials in this process until the study holds n_trials finished ones."""
-    from optuna.storages import RetryHeartbeatStaleTrialCallback
-
     while True:
         fail_stale_trials(study)
         tally = Tally.of(study)
@@ -114,14 +112,7 @@ def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
                 return
             time.sleep(POLL_SECONDS)  # another worker's trial may still die and be re-queued
             continue
-        try:
-            study.optimize(objective, n_trials=1, catch=(TrialFailed, SurplusTrial))
-        except KeyboardInterrupt:
-            interrupted = study.get_trials(deepcopy=False)[-1]
-            RetryHeartbeatStaleTrialCallback(max_retry=None)(
-                study, interrupted
-            )  # rerun it on resume
-            raise
+        study.optimize(objective, n_trials=1, catch=(TrialFailed, SurplusTrial))
         after_trial(study)
         if _grid_exhausted(study):
             return
