@@ -54,6 +54,7 @@ def test_two_workers_run_trials_at_once_and_stop_at_n_trials(
     spans = [(t.datetime_start, t.datetime_complete) for t in study.trials]
     overlapping = any(a[0] < b[1] and b[0] < a[1] for a in spans for b in spans if a is not b)
     assert overlapping, "the two workers never ran trials at the same time"
+    assert len({t.params["optimizer.lr"] for t in study.trials}) == 6  # workers seed apart
     assert "sweep 6/6: 6 complete" in result.stderr
 
 

@@ -9,9 +9,10 @@ its error and the sweep goes on, until the share of failed trials exceeds `max_f
 
 from __future__ import annotations
 
+import functools
 import logging
-import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,10 @@ from trainrig.sweeps.search_space import SearchSpace, search_space
 from trainrig.sweeps.storage import fail_stale_trials, open_study, storage_url
 from trainrig.sweeps.tally import Tally
 from trainrig.sweeps.workers import (
-    WORKER_ENV,
     assign_devices,
     start_worker,
     threads_per_worker,
     visible_gpus,
-    worker_command,
 )
 
 log = logging.getLogger(__name__)
@@ -45,9 +44,14 @@ def _settings_dict(node: Any) -> dict[str, Any]:
     return {str(k): v for k, v in settings.items()}
 
 
-def _sampler(node: Any, space: SearchSpace) -> Any:
-    """The configured sampler; GridSampler gets the grid from the search space."""
+def _sampler(node: Any, space: SearchSpace, seed_offset: int = 0) -> Any:
+    """The configured sampler; GridSampler gets the grid from the search space.
+
+    Each worker adds its number to a fixed seed, so workers do not suggest the same trials.
+    """
     settings = _settings_dict(node)
+    if settings.get("seed") is not None:
+        settings["seed"] = int(settings["seed"]) + seed_offset
     if str(settings.get("_target_", "")).endswith("GridSampler"):
         missing = sorted(set(space.distributions) - set(space.grid))
         if missing:
@@ -126,40 +130,42 @@ def _grid_exhausted(study: Any) -> bool:
 
 
 def run_pool(
-    settings: dict[str, Any], config: DictConfig, study: Any, sweep_dir: Path, after: Any
+    settings: dict[str, Any],
+    sweep_dir: Path,
+    study: Any,
+    worker: Callable[[int], None],
+    show: Callable[[Any], None],
 ) -> None:
-    """Start n_workers worker processes, show progress until they end, restart crashed ones."""
+    """Fork n_workers workers (`worker(index)`), show progress until they end, restart crashes."""
     n_workers, n_trials = int(settings["n_workers"]), int(settings["n_trials"])
-    devices = assign_devices(
-        visible_gpus() if settings.get("gpus_per_trial") else [],
-        n_workers,
-        int(settings.get("gpus_per_trial") or 0),
-    )
-    command = worker_command(config, sweep_dir.resolve())
+    per_trial = int(settings.get("gpus_per_trial") or 0)
+    devices = assign_devices(visible_gpus() if per_trial else [], n_workers, per_trial)
     threads = threads_per_worker(n_workers)
     (sweep_dir / "workers").mkdir(exist_ok=True)
-    logs = [open(sweep_dir / "workers" / f"worker_{i}.log", "ab") for i in range(n_workers)]  # noqa: SIM115
-    workers = {i: start_worker(command, i, threads, devices[i], logs[i]) for i in range(n_workers)}
+
+    def start(i: int) -> Any:
+        log_file = sweep_dir / "workers" / f"worker_{i}.log"
+        return start_worker(lambda: worker(i), threads, devices[i], log_file)
+
+    workers = {i: start(i) for i in range(n_workers)}
     restarts = 0
     try:
         while workers:
             time.sleep(POLL_SECONDS)
             fail_stale_trials(study)
-            after(study)
+            show(study)
             for i, process in list(workers.items()):
-                code = process.poll()
-                if code is None:
+                if process.exitcode is None:
                     continue
                 del workers[i]
+                code = process.exitcode
                 if code and Tally.of(study).has_work(n_trials) and restarts < 3 * n_workers:
                     log.warning("worker %d exited with %d (see workers/worker_%d.log)", i, code, i)
-                    workers[i] = start_worker(command, i, threads, devices[i], logs[i])
+                    workers[i] = start(i)
                     restarts += 1
     finally:
         for process in workers.values():
             process.kill()
-        for file in logs:
-            file.close()
     if Tally.of(study).has_work(n_trials):
         raise ConfigError(
             f"the sweep's workers stopped before {n_trials} trials; see {sweep_dir}/workers/"
@@ -172,23 +178,23 @@ def run_study(
     """Run trials until the study holds `n_trials` finished ones; write the sweep's outputs."""
     sweep_dir = Path(config.hydra.sweep.dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(config, sweep_dir / "multirun.yaml")
     space = search_space(dict(settings.get("params") or {}), arguments)
     metrics = _metrics(config)
     directions = _directions(settings.get("direction", "minimize"), len(metrics))
     pruner = _pruner(settings, config, directions)
-    study = open_study(
-        settings,
-        sweep_dir,
-        _sampler(settings.get("sampler"), space),
-        instantiate(pruner) if pruner else None,
-        metrics,
-        directions,
-    )
     n_trials = int(settings.get("n_trials", 20))
     max_failure_rate = float(settings.get("max_failure_rate", 0.5))
+
+    def study_for(worker: int) -> Any:
+        """The study as worker `worker` sees it: its own connection, its own sampler seed."""
+        sampler = _sampler(settings.get("sampler"), space, seed_offset=worker)
+        built_pruner = instantiate(pruner) if pruner else None
+        return open_study(settings, sweep_dir, sampler, built_pruner, metrics, directions)
+
     shown: list[str] = []
 
-    def after_trial(study: Any) -> None:
+    def show(study: Any) -> None:
         line = progress_line(study, n_trials, metrics)
         if not shown or line != shown[-1]:
             console.print(line)
@@ -205,14 +211,16 @@ def run_study(
         get_method(extend) if extend else None,
         config,
     )
-    if os.environ.get(WORKER_ENV) is not None or int(settings.get("n_workers", 1)) <= 1:
-        work(study, objective, n_trials, after_trial)
-    if os.environ.get(WORKER_ENV) is not None:
-        return study  # the sweep process writes the outputs
+
+    def worker(index: int) -> None:
+        check = functools.partial(_check_failure_rate, max_failure_rate=max_failure_rate)
+        work(study_for(index + 1), objective, n_trials, check)
+
+    study = study_for(0)
     if int(settings.get("n_workers", 1)) > 1:
-        OmegaConf.save(config, sweep_dir / "multirun.yaml")
-        run_pool(settings, config, study, sweep_dir, after_trial)
-    OmegaConf.save(config, sweep_dir / "multirun.yaml")
+        run_pool(settings, sweep_dir, study, worker, show)
+    else:
+        work(study, objective, n_trials, show)
     write_outputs(study, sweep_dir)
     console.print(best_trials_table(study, metrics))
     _write_plots(study, sweep_dir / "plots")

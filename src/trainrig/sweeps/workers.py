@@ -1,36 +1,27 @@
 """An asynchronous pool of `n_workers` trial processes sharing one study.
 
-Each worker is the same `trainrig` command, started again with the sweep directory fixed and
-TRAINRIG_SWEEP_WORKER set: it joins the study and runs trials in its own process until the study
-holds n_trials, taking the next trial the moment it is free (no batch barrier). This is how a
-second machine joins a shared study, too. Workers split the CPU threads, or own
-`gpus_per_trial` CUDA devices each, and die with the sweep process.
+Each worker is a fork of the sweep process (Lightning already imported, Hydra's launcher ready)
+that opens the study anew and runs trials until the study holds n_trials, taking the next trial
+the moment it is free (no batch barrier). Workers split the CPU threads, or own `gpus_per_trial`
+CUDA devices each (the sweep process never initializes CUDA, so forking is safe), write their
+output to `workers/worker_N.log` and die with the sweep process. Other machines join a shared
+study by running the same command with the same `storage`.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
-
-from omegaconf import DictConfig
+from typing import Any
 
 from trainrig.errors import ConfigError
-
-WORKER_ENV = "TRAINRIG_SWEEP_WORKER"
-
-
-def worker_command(config: DictConfig, sweep_dir: Path) -> list[str]:
-    """The command line that started this sweep, as a worker of the same sweep directory."""
-    from trainrig.cli import HYDRA_COMMANDS
-
-    command = {name: cmd for cmd, name in HYDRA_COMMANDS.items()}[config.hydra.job.config_name]
-    overrides = [*config.hydra.overrides.hydra, *config.hydra.overrides.task]
-    kept = [o for o in overrides if not o.startswith("hydra.sweep.dir=")]
-    return [sys.executable, "-m", "trainrig", command, "-m", *kept, f"hydra.sweep.dir={sweep_dir}"]
 
 
 def assign_devices(visible: list[str], n_workers: int, per_worker: int) -> list[str | None]:
@@ -47,13 +38,19 @@ def assign_devices(visible: list[str], n_workers: int, per_worker: int) -> list[
 
 
 def visible_gpus() -> list[str]:
-    """The CUDA devices this process may use, as CUDA_VISIBLE_DEVICES names them."""
+    """The GPUs this process may use, found without initializing CUDA (workers fork after)."""
     named = os.environ.get("CUDA_VISIBLE_DEVICES")
     if named is not None:
         return [d for d in named.split(",") if d.strip()]
-    import torch
+    if shutil.which("nvidia-smi") is None:
+        return []
+    listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True).stdout
+    return [str(i) for i, line in enumerate(listing.splitlines()) if line.startswith("GPU ")]
 
-    return [str(i) for i in range(torch.cuda.device_count())]
+
+def threads_per_worker(n_workers: int) -> int:
+    """This machine's CPU cores shared out between the workers, at least one each."""
+    return max(1, len(os.sched_getaffinity(0)) // n_workers)
 
 
 def _die_with_parent() -> None:
@@ -64,24 +61,37 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def start_worker(
-    command: list[str], index: int, threads: int, devices: str | None, log_file: IO[Any]
-) -> subprocess.Popen[bytes]:
-    """Start worker `index` with its share of threads or its devices; output to `log_file`."""
-    env = {**os.environ, WORKER_ENV: str(index)}
-    env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-    if devices is not None:
-        env["CUDA_VISIBLE_DEVICES"] = devices
-    return subprocess.Popen(
-        command,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        preexec_fn=_die_with_parent,  # only sets the parent-death signal
-    )
+def _worker_main(run: Callable[[], None], threads: int, devices: str | None, log: Path) -> None:
+    """In the forked worker: its threads or devices, its log file, then `run`; never returns."""
+    _die_with_parent()
+    code = 0
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
+        if devices is not None:
+            os.environ["CUDA_VISIBLE_DEVICES"] = devices
+        import torch
+
+        torch.set_num_threads(threads)
+        run()
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)  # skip the sweep process's exit handlers
 
 
-def threads_per_worker(n_workers: int) -> int:
-    """This machine's CPU cores shared out between the workers, at least one each."""
-    return max(1, len(os.sched_getaffinity(0)) // n_workers)
+def start_worker(run: Callable[[], None], threads: int, devices: str | None, log: Path) -> Any:
+    """Fork a worker process that calls `run` with its share of threads or its devices."""
+    context = multiprocessing.get_context("fork")
+    process = context.Process(target=_worker_main, args=(run, threads, devices, log))
+    process.start()
+    return process
