@@ -29,17 +29,21 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 @functools.cache  # sweep_fixed_cost reuses the unpruned sweep of sweep_pruning
 def sweep(*overrides: str) -> tuple[float, dict[str, Any], list[Any]]:
-    """Run one sweep in a fresh directory: wall seconds, summary.json, the study's trials."""
+    """Run one sweep (sweep=digits_tpe unless overridden) in a fresh directory: wall seconds,
+    summary.json, the study's trials."""
     import optuna
 
     with tempfile.TemporaryDirectory() as work:
-        command = [sys.executable, "-m", "trainrig", "train", "sweep=digits_tpe", *overrides]
+        command = [
+            *(sys.executable, "-m", "trainrig", "train", "-m", "sweep=digits_tpe"),
+            *(*overrides, "hydra.sweep.dir=sweep"),
+        ]
         start = time.perf_counter()
         done = subprocess.run(command, cwd=work, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-        sweep_dir = Path(work) / "outputs" / "sweeps" / "digits_tpe"
+        sweep_dir = Path(work) / "sweep"
         summary = json.loads((sweep_dir / "summary.json").read_text())
         storage = f"sqlite:///{sweep_dir}/study.db"
         trials = optuna.load_study(study_name="trainrig", storage=storage).get_trials()
@@ -59,19 +63,23 @@ def measure_pruning() -> Result:
 
 
 N_WORKER_TRIALS = 12
-NO_PRUNING = ["hydra/sweeper/pruner=none", f"hydra.sweeper.n_trials={N_WORKER_TRIALS}"]
+# The same 12 trials whatever the number of workers: the default experiment with seeds 0..11.
+SAME_TRIALS = [
+    "hydra/sweeper/pruner=none", "hydra/sweeper/sampler=grid", "hydra.sweeper.params=null",
+    f"hydra.sweeper.n_trials={N_WORKER_TRIALS}", f"seed=range(0,{N_WORKER_TRIALS})",
+]  # fmt: skip
 
 
 def _workers(benchmark: str, *model: str) -> Result:
-    two, _, _ = sweep(*NO_PRUNING, *model, "hydra.sweeper.n_workers=2")
-    one, _, _ = sweep(*NO_PRUNING, *model)
+    two, _, _ = sweep(*SAME_TRIALS, *model, "hydra.sweeper.n_workers=2")
+    one, _, _ = sweep(*SAME_TRIALS, *model)
     return Result(
         benchmark,
         value=two / N_WORKER_TRIALS,
         baseline=one / N_WORKER_TRIALS,
         goal=1 / 1.6,
         unit="s/trial",
-        detail=f"{N_WORKER_TRIALS} trials, no pruning; {60 * N_WORKER_TRIALS / two:.1f} vs "
+        detail=f"{N_WORKER_TRIALS} seeds of one config; {60 * N_WORKER_TRIALS / two:.1f} vs "
         f"{60 * N_WORKER_TRIALS / one:.1f} trials/min",
     )
 

@@ -117,6 +117,32 @@ def test_grid_sampler_takes_its_grid_from_the_search_space(
     assert sorted(t.params["model"] for t in study.trials) == ["cnn", "mlp"]  # grid exhausted
 
 
+# Model-based samplers start modelling after one trial here, so the 3-trial sweep exercises them.
+SAMPLER_RUNS = {
+    "tpe": ["+hydra.sweeper.sampler.n_startup_trials=1"],
+    "gp": ["+hydra.sweeper.sampler.n_startup_trials=1"],
+    "cmaes": ["+hydra.sweeper.sampler.n_startup_trials=1"],
+    "random": [],
+    "qmc": [],
+    "nsgaii": ["+hydra.sweeper.sampler.population_size=2"],
+}
+
+
+@pytest.mark.parametrize("sampler", sorted(SAMPLER_RUNS))
+def test_every_sampler_runs_a_real_sweep(
+    sampler: str, trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    result = trainrig_cli(
+        "train", *SWEEP, f"hydra/sweeper/sampler={sampler}", *SAMPLER_RUNS[sampler],
+        "hydra.sweeper.n_trials=3", "optimizer.lr=tag(log,interval(1e-3,1e-1))",
+        "model.dropout=interval(0.0,0.5)", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert _summary(tmp_path)["trials"] == {"COMPLETE": 3}
+    study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{tmp_path}/sweep/study.db")
+    assert len({t.params["optimizer.lr"] for t in study.trials}) >= 2  # it sampled, not stuck
+
+
 def test_sweeper_config_is_registered_without_importing_optuna() -> None:
     assert REPO_ROOT.is_dir()
     import subprocess

@@ -120,6 +120,12 @@ def test_a_sweep_stopped_mid_trial_resumes_to_exactly_n_trials(
     assert len(finished) == 5 and len({t.number for t in finished}) == 5
     for trial in finished:  # each finished trial has its own finished job directory
         assert (tmp_path / "sweep" / str(trial.number) / "metrics.json").is_file()
+    listed = subprocess.run(  # the study is an ordinary Optuna study: its own CLI reads it
+        [str(Path(sys.executable).parent / "optuna"), "trials", "--storage", storage,
+         "--study-name", "trainrig", "-f", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert sum(t["state"] == "COMPLETE" for t in json.loads(listed.stdout)) == 5
 
 
 def test_two_trainrig_processes_share_one_study_on_postgresql(

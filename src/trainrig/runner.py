@@ -31,13 +31,16 @@ if TYPE_CHECKING:
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     """Train `cfg` in `run_dir`, test its best checkpoint and return the final metrics."""
     import pytorch_lightning as pl
+    from pytorch_lightning.utilities import rank_zero_only
 
     started = time.monotonic()
     silence_known_noise()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    write_config(run_dir, cfg)
+    main_rank = getattr(rank_zero_only, "rank", 0) == 0  # other DDP ranks read, rank 0 writes
+    if main_rank:
+        write_config(run_dir, cfg)
     data = build_data(cfg)
-    cache_normalization(data, run_dir)
+    cache_normalization(data, run_dir)  # rank 0 wrote it before starting the others
     classifier = build_classifier(cfg, data)
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir))
     trainer.fit(classifier, datamodule=data)
@@ -46,8 +49,9 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     val = trainer.validate(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
     test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
     metrics = {**val, **test, MODEL_SIZE: float(_parameter_count(classifier))}
-    write_metrics(run_dir, metrics)
-    print_summary(metrics, run_dir, time.monotonic() - started, reason)
+    if main_rank:
+        write_metrics(run_dir, metrics)
+        print_summary(metrics, run_dir, time.monotonic() - started, reason)
     return metrics
 
 

@@ -15,6 +15,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from trainrig.distributed import ddp_ranks_rerun_this_job
 from trainrig.errors import ConfigError, config_error_in, exit_with, one_line_errors
 from trainrig.validate import validate
 
@@ -73,7 +74,8 @@ def train_task(cfg: DictConfig) -> float | list[float]:
         values = validate(cfg, "train")
         from trainrig.runner import train
 
-        metrics = train(OmegaConf.create(values), _run_dir())
+        with ddp_ranks_rerun_this_job("train"):
+            metrics = train(OmegaConf.create(values), _run_dir())
     wanted = values["optimized_metric"]
     return metrics[wanted] if isinstance(wanted, str) else [metrics[name] for name in wanted]
 

@@ -142,6 +142,7 @@ def run_pool(
     devices = assign_devices(visible_gpus() if per_trial else [], n_workers, per_trial)
     threads = threads_per_worker(n_workers)
     (sweep_dir / "workers").mkdir(exist_ok=True)
+    import trainrig.runner  # noqa: F401  (imported once here, every fork starts warm)
 
     def start(i: int) -> Any:
         log_file = sweep_dir / "workers" / f"worker_{i}.log"
