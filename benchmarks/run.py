@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import augmentation
 import cli_startup
+import compression
 import sweeps
 import train_loop
 from result import Result
@@ -26,6 +27,8 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     "train_loop_default_callbacks": train_loop.measure_default_callbacks,
     "augmentation_throughput": augmentation.measure_throughput,
     "augmentation_overhead": augmentation.measure_overhead,
+    "compression_pruning": compression.measure_pruning,
+    "compression_quantization": compression.measure_quantization,
     "sweep_pruning": sweeps.measure_pruning,
     "sweep_fixed_cost": sweeps.measure_fixed_cost,
     "sweep_workers": sweeps.measure_workers,

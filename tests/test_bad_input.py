@@ -59,6 +59,21 @@ BAD_TRAIN_OVERRIDES = [
     ),
     ("half-given-stats", ["data.mean=[0.5]"], "data.mean and data.std go together"),
     ("override-syntax", ["optimizer.lr=["], "no viable alternative at input"),
+    (
+        "prune-all",
+        ["compression=prune_global", "compression.amount=1.0"],
+        "compression.amount: must be < 1, got 1.0",
+    ),
+    (
+        "prune-negative",
+        ["compression=prune_l1", "compression.amount=-0.1"],
+        "compression.amount: must be >= 0",
+    ),
+    (
+        "prune-method",
+        ["compression=prune_global", "compression.method=magic"],
+        "compression.method: 'magic' is not allowed; choose one of global_l1, l1, random",
+    ),
 ]
 
 

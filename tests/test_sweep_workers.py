@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -73,25 +74,32 @@ def test_a_sweep_stopped_mid_trial_resumes_to_exactly_n_trials(
     stop: signal.Signals, tmp_path: Path
 ) -> None:
     command = [
-        sys.executable, "-m", "trainrig", "train", *SWEEP, "hydra.sweep.dir=sweep",
-        "hydra.sweeper.n_trials=5", "hydra.sweeper.heartbeat_interval=1", "trainer.max_epochs=4",
+        sys.executable,
+        "-m",
+        "trainrig",
+        "train",
+        *SWEEP,
+        "hydra.sweep.dir=sweep",
+        "hydra.sweeper.n_trials=5",
+        "hydra.sweeper.heartbeat_interval=1",
+        "trainer.max_epochs=30",
         "trainer.limit_train_batches=6",
-    ]  # fmt: skip
+        "early_stopping=none",
+    ]  # fmt: skip  (trials of a few seconds: time to catch one running)
     storage = f"sqlite:///{tmp_path}/sweep/study.db"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    sweep = subprocess.Popen(
-        command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log = (tmp_path / "sweep.log").open("w")
+    sweep = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)
 
     def mid_trial() -> bool:
-        if not (tmp_path / "sweep" / "study.db").exists():
+        if sweep.poll() is not None:
+            raise AssertionError(f"the sweep ended early:\n{(tmp_path / 'sweep.log').read_text()}")
+        try:  # plain SQL on Optuna's schema: fast enough to poll while the sweep writes
+            with sqlite3.connect(tmp_path / "sweep" / "study.db", timeout=1) as db:
+                states = dict(db.execute("SELECT state, COUNT(*) FROM trials GROUP BY state"))
+        except sqlite3.Error:  # not created yet, or locked for a moment
             return False
-        try:
-            study = optuna.load_study(study_name="trainrig", storage=storage)
-            states = Tally.of(study).states
-        except Exception:  # the study is still being created
-            return False
-        return states["COMPLETE"] >= 2 and states["RUNNING"] == 1
+        return states.get("COMPLETE", 0) >= 2 and states.get("RUNNING", 0) == 1
 
     try:
         _wait_for(mid_trial, timeout=240)
@@ -100,6 +108,7 @@ def test_a_sweep_stopped_mid_trial_resumes_to_exactly_n_trials(
     finally:
         sweep.kill()
         sweep.wait()
+        log.close()
     killed = [
         t.number
         for t in optuna.load_study(study_name="trainrig", storage=storage).trials

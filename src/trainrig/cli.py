@@ -23,6 +23,8 @@ commands:
                            -m for a multirun sweep, --cfg job, --info, --help
   eval ckpt_path=PATH      test a checkpoint written by `trainrig train`
   lr-find [OVERRIDE ...]   learning-rate range test on the composed experiment; writes a plot
+  compress ckpt_path=PATH [compression=NAME]
+                           prune (and fine-tune) or quantize a trained checkpoint, with a report
   list [GROUP]             list every option of every config group (or of one group)
 
 `trainrig COMMAND --help` shows a command's config groups and options.
@@ -31,7 +33,7 @@ Shell completion (bash): eval "$(trainrig -sc install=bash)"
 """
 
 # command -> its primary config (conf/NAME.yaml) and task function (trainrig.tasks.NAME_task)
-HYDRA_COMMANDS = {"train": "train", "eval": "eval", "lr-find": "lr_find"}
+HYDRA_COMMANDS = {"train": "train", "eval": "eval", "lr-find": "lr_find", "compress": "compress"}
 COMMANDS = (*HYDRA_COMMANDS, "list")
 
 

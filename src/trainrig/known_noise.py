@@ -18,5 +18,7 @@ def silence_known_noise() -> None:
     warnings.filterwarnings("ignore", message=r".*overridden `on_after_batch_transfer`.*")
     # Lightning 2.6 on torch 2.14 warns about its own use of torch's pytree internals.
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
+    # compression=quantize_dynamic uses torch.ao's quantized tensors, deprecated for torchao.
+    warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per")
     # Lightning advertises a hosted service at every start; it says nothing about this run.
     logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(_drop_tips)

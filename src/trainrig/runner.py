@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from trainrig.build import (
+    CHECKPOINT_DIR,
     build_callbacks,
     build_classifier,
     build_data,
@@ -52,7 +53,33 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     if main_rank:
         write_metrics(run_dir, metrics)
         print_summary(metrics, run_dir, time.monotonic() - started, reason)
+        if cfg.get("compression"):
+            from trainrig.compression.run import compress
+
+            compress(cfg, classifier, data, run_dir)
     return metrics
+
+
+def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Compress the model of the checkpoint at `cfg.ckpt_path` as `cfg.compression` says."""
+    import pytorch_lightning as pl
+    import torch
+
+    from trainrig.compression.run import compress
+
+    silence_known_noise()
+    trained = load_config_from_checkpoint(Path(cfg.ckpt_path))
+    pl.seed_everything(trained.seed, workers=True, verbose=False)
+    write_config(run_dir, cfg)
+    data = build_data(trained)
+    classifier = build_classifier(trained, data)
+    state = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=True)["state_dict"]
+    classifier.load_state_dict(state)
+    data.setup("test")
+    (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
+    settings = OmegaConf.merge(trained, {"trainer": cfg.trainer, "compression": cfg.compression})
+    assert isinstance(settings, DictConfig)
+    return compress(settings, classifier, data, run_dir)
 
 
 def _parameter_count(module: torch.nn.Module) -> int:

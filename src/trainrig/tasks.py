@@ -89,6 +89,17 @@ def lr_find_task(cfg: DictConfig) -> float | None:
         return find_lr(OmegaConf.create(values), _run_dir())
 
 
+def compress_task(cfg: DictConfig) -> float:
+    """Validate, then compress the checkpoint at `ckpt_path`; return the compressed test/acc."""
+    with _config_errors_reported():
+        values = validate(cfg, "compress")
+        _check_checkpoint_path(Path(values["ckpt_path"]))
+        from trainrig.runner import compress_checkpoint
+
+        report = compress_checkpoint(OmegaConf.create(values), _run_dir())
+    return float(report["after"]["test/acc"])
+
+
 def eval_task(cfg: DictConfig) -> float:
     """Validate, then test the checkpoint at `ckpt_path`; return its test accuracy."""
     with _config_errors_reported():

@@ -20,11 +20,13 @@ from trainrig.schema import (
     LrFindConfig,
     TrainTopLevel,
 )
+from trainrig.schema.run import CompressTopLevel
 
 TOP_LEVEL_SCHEMAS: dict[str, type] = {
     "train": TrainTopLevel,
     "eval": EvalTopLevel,
     "lr_find": TrainTopLevel,
+    "compress": CompressTopLevel,
 }
 NESTED_SCHEMAS: dict[str, type] = {"checkpoint": CheckpointConfig, "lr_find": LrFindConfig}
 

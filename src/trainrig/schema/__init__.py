@@ -6,6 +6,7 @@ trainrig does not know (a user's own builder) are passed through unchecked; an e
 group is switched off (`scheduler=none`).
 """
 
+from trainrig.schema.compression import DynamicQuantizationConfig, PruningConfig
 from trainrig.schema.data import (
     AugmentationConfig,
     CSVConfig,
@@ -65,6 +66,8 @@ SCHEMAS: dict[str, type] = {
         TrainerConfig,
         CSVLoggerConfig,
         NamedStrategyConfig,
+        PruningConfig,
+        DynamicQuantizationConfig,
     )
 }
 

@@ -115,3 +115,9 @@ class TrainTopLevel:
 class EvalTopLevel:
     task_name: str = "eval"
     ckpt_path: str = MISSING
+
+
+@dataclass
+class CompressTopLevel:
+    task_name: str = "compress"
+    ckpt_path: str = MISSING

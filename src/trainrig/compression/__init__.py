@@ -1,0 +1,1 @@
+"""Model compression: pruning, quantization and the before/after report."""

@@ -1,0 +1,51 @@
+"""Weight pruning with torch.nn.utils.prune over a model's conv and linear weights.
+
+`global_l1` ranks every weight of every layer together and zeroes the smallest `amount` of them;
+`l1` and `random` zero `amount` of each layer's weights; `structured` zeroes whole output channels
+(conv) or neurons (linear) by their Ln norm. The masks stay in place during fine-tuning, so pruned
+weights stay zero; `make_permanent` then folds them into the weights before saving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+from torch.nn.utils import prune
+
+PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+METHODS = ("global_l1", "l1", "random", "structured")
+
+
+@dataclass(frozen=True)
+class Pruning:
+    """What to prune and how much; built from the `compression` group (`compression=prune_*`)."""
+
+    method: str = "global_l1"
+    amount: float = 0.8
+    finetune_epochs: int = 3
+    norm: int = 2  # for `structured`: the Ln norm that ranks channels
+    name: str = "prune"
+
+    def apply(self, model: nn.Module) -> None:
+        """Attach the pruning masks to every prunable layer's weight of `model`."""
+        layers = [(m, "weight") for m in model.modules() if isinstance(m, PRUNABLE)]
+        if self.method == "global_l1":
+            prune.global_unstructured(
+                layers, pruning_method=prune.L1Unstructured, amount=self.amount
+            )
+            return
+        for module, weight in layers:
+            if self.method == "l1":
+                prune.l1_unstructured(module, weight, amount=self.amount)
+            elif self.method == "random":
+                prune.random_unstructured(module, weight, amount=self.amount)
+            else:
+                prune.ln_structured(module, weight, amount=self.amount, n=self.norm, dim=0)
+
+
+def make_permanent(model: nn.Module) -> None:
+    """Fold every pruning mask into its weight, so the model saves and loads as a plain one."""
+    for module in model.modules():
+        if prune.is_pruned(module) and hasattr(module, "weight_mask"):
+            prune.remove(module, "weight")

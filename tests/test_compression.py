@@ -1,0 +1,108 @@
+"""The `compression` group through real training runs: pruning, quantization, the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from trainrig.compression.quantization import DynamicQuantization
+from trainrig.models.mlp import build_mlp
+
+from .conftest import CliRunner
+
+
+def _compressed_run(trainrig_cli: CliRunner, cwd: Path, *overrides: str) -> Path:
+    result = trainrig_cli("train", "trainer=smoke", *overrides, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    (run,) = (cwd / "outputs" / "train" / "runs").iterdir()
+    assert "Compression" in result.stdout
+    return run
+
+
+def _layer_weights(run: Path) -> dict[str, torch.Tensor]:
+    """The conv and linear weights of the saved compressed model."""
+    state = torch.load(run / "checkpoints" / "compressed.pt", weights_only=True)
+    return {k: v for k, v in state.items() if k.endswith("weight") and v.dim() >= 2}
+
+
+def test_global_pruning_zeroes_the_requested_share_and_fine_tuning_keeps_it(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    run = _compressed_run(
+        trainrig_cli, tmp_path, "compression=prune_global", "compression.finetune_epochs=2"
+    )
+    weights = _layer_weights(run)
+    zeros = sum(int((w == 0).sum()) for w in weights.values())
+    total = sum(w.numel() for w in weights.values())
+    assert zeros == round(0.8 * total)  # exactly the amount, after 2 epochs of fine-tuning
+    report = json.loads((run / "compression.json").read_text())
+    assert report["after"]["nonzero_parameters"] < report["before"]["nonzero_parameters"]
+    assert report["after"]["compressed_bytes"] < 0.5 * report["before"]["compressed_bytes"]
+    for side in ("before", "after"):
+        assert set(report[side]) == {
+            "parameters", "nonzero_parameters", "sparsity", "dense_bytes", "compressed_bytes",
+            "cpu_latency_ms_per_batch", "test/acc",
+        }  # fmt: skip
+
+
+def test_per_layer_pruning_zeroes_the_amount_of_every_layer(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    run = _compressed_run(
+        trainrig_cli, tmp_path, "compression=prune_l1", "compression.finetune_epochs=1"
+    )
+    for name, weight in _layer_weights(run).items():
+        assert int((weight == 0).sum()) == round(0.5 * weight.numel()), name
+
+
+def test_structured_pruning_zeroes_whole_output_channels(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    run = _compressed_run(
+        trainrig_cli, tmp_path, "compression=prune_structured", "compression.finetune_epochs=1"
+    )
+    for name, weight in _layer_weights(run).items():
+        channels = weight.flatten(1)
+        empty = int((channels.abs().sum(dim=1) == 0).sum())
+        assert empty == round(0.3 * weight.shape[0]), name
+
+
+def test_dynamic_quantization_shrinks_linear_layers_and_keeps_the_outputs(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    run = _compressed_run(trainrig_cli, tmp_path, "model=mlp", "compression=quantize_dynamic")
+    report = json.loads((run / "compression.json").read_text())
+    assert report["after"]["dense_bytes"] <= 0.35 * report["before"]["dense_bytes"]
+    assert report["after"]["parameters"] == report["before"]["parameters"]
+
+
+def test_quantized_outputs_stay_close_to_float_outputs() -> None:
+    torch.manual_seed(0)
+    model = build_mlp(input_shape=(1, 8, 8), num_classes=10).eval()
+    batch = torch.rand(64, 1, 8, 8)
+    quantized = DynamicQuantization().quantized(model)
+    similarity = torch.nn.functional.cosine_similarity(model(batch), quantized(batch), dim=1)
+    assert float(similarity.min()) >= 0.99
+    assert not any(isinstance(m, torch.nn.Linear) for m in quantized.modules())
+
+
+def test_compress_command_compresses_a_trained_checkpoint_without_retraining(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    whole_test_split = "trainer.limit_test_batches=1.0"
+    trained = trainrig_cli("train", "trainer=smoke", whole_test_split, "model=mlp", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    (run,) = (tmp_path / "outputs" / "train" / "runs").iterdir()
+    test_acc = json.loads((run / "metrics.json").read_text())["test/acc"]
+    result = trainrig_cli(
+        "compress", f"ckpt_path={run / 'checkpoints' / 'best.ckpt'}",
+        "compression=quantize_dynamic", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (compressed,) = (tmp_path / "outputs" / "compress" / "runs").iterdir()
+    report = json.loads((compressed / "compression.json").read_text())
+    assert abs(report["before"]["test/acc"] - test_acc) < 1e-6  # the checkpoint's own weights
+    assert report["after"]["dense_bytes"] < report["before"]["dense_bytes"]
+    assert (compressed / "checkpoints" / "compressed.pt").is_file()
