@@ -163,7 +163,8 @@ def test_eval_with_a_file_that_is_not_a_checkpoint(trainrig_cli: CliRunner, tmp_
 def test_unknown_command(trainrig_cli: CliRunner, tmp_path: Path) -> None:
     result = trainrig_cli("fly", cwd=tmp_path)
     assert result.returncode == 2
-    assert "unknown command 'fly'; choose one of train, eval, lr-find, compress, list" in result.stderr
+    expected = "unknown command 'fly'; choose one of train, eval, lr-find, compress, list"
+    assert expected in result.stderr
 
 
 def test_list_unknown_group(trainrig_cli: CliRunner, tmp_path: Path) -> None:
