@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     "augmentation_overhead": augmentation.measure_overhead,
     "compression_pruning": compression.measure_pruning,
     "compression_quantization": compression.measure_quantization,
+    "compression_distillation": compression.measure_distillation,
     "sweep_pruning": sweeps.measure_pruning,
     "sweep_fixed_cost": sweeps.measure_fixed_cost,
     "sweep_workers": sweeps.measure_workers,

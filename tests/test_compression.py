@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
+from trainrig.callbacks.config_in_checkpoint import CONFIG_KEY
+from trainrig.compression.distillation import distillation_loss
 from trainrig.compression.quantization import DynamicQuantization
 from trainrig.models.mlp import build_mlp
 
@@ -106,3 +109,60 @@ def test_compress_command_compresses_a_trained_checkpoint_without_retraining(
     assert abs(report["before"]["test/acc"] - test_acc) < 1e-6  # the checkpoint's own weights
     assert report["after"]["dense_bytes"] < report["before"]["dense_bytes"]
     assert (compressed / "checkpoints" / "compressed.pt").is_file()
+
+
+def test_distillation_loss_matches_its_formula_on_known_logits() -> None:
+    student = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]])
+    teacher = torch.tensor([[1.0, 1.0, 0.0], [0.0, 2.0, 4.0]])
+    temperature = 2.0
+    p = torch.softmax(teacher / temperature, dim=1)
+    q = torch.softmax(student / temperature, dim=1)
+    expected = float((p * (p.log() - q.log())).sum(dim=1).mean()) * temperature**2
+    assert float(distillation_loss(student, teacher, temperature)) == pytest.approx(expected)
+    assert float(distillation_loss(teacher, teacher, temperature)) == pytest.approx(0.0, abs=1e-7)
+
+
+def _trained_teacher(trainrig_cli: CliRunner, cwd: Path) -> Path:
+    cwd.mkdir()
+    result = trainrig_cli("train", "trainer=smoke", cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    (run,) = (cwd / "outputs" / "train" / "runs").iterdir()
+    return run / "checkpoints" / "best.ckpt"
+
+
+def test_a_distilled_student_logs_both_losses_and_saves_without_its_teacher(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    teacher = _trained_teacher(trainrig_cli, tmp_path / "teacher")
+    student = _compressed_run(
+        trainrig_cli, tmp_path, "model=mlp", "model.hidden_sizes=[16]", "compression=distill",
+        f"compression.teacher_ckpt={teacher}",
+    )  # fmt: skip
+    header = (student / "csv" / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"train/loss", "train/distill_loss"} <= set(header)
+    state = torch.load(student / "checkpoints" / "best.ckpt", weights_only=True)["state_dict"]
+    assert not any("teacher" in key for key in state)
+    report = json.loads((student / "compression.json").read_text())
+    assert report["after"]["parameters"] * 8 <= report["before"]["parameters"]  # vs the teacher
+    evaluated = trainrig_cli(
+        "eval", f"ckpt_path={student / 'checkpoints' / 'best.ckpt'}", cwd=tmp_path
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+
+
+def test_a_teacher_whose_weights_do_not_fit_its_config_is_refused_before_training(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    teacher = _trained_teacher(trainrig_cli, tmp_path / "teacher")
+    checkpoint = torch.load(teacher, weights_only=True)
+    checkpoint[CONFIG_KEY]["model"]["channels"] = [8, 16]  # the config no longer describes them
+    torch.save(checkpoint, teacher)
+    result = trainrig_cli(
+        "train", "compression=distill", f"compression.teacher_ckpt={teacher}", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert "compression.teacher_ckpt: the weights in" in result.stderr
+    assert "do not fit the model its config describes" in result.stderr
+    assert not (tmp_path / "outputs" / "train" / "runs").exists() or not any(
+        (tmp_path / "outputs" / "train" / "runs").iterdir()
+    )

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
+from trainrig.compression.distillation import Distiller
 from trainrig.metric_names import STAGES
 from trainrig.optim import OptimizerFactory
 
@@ -49,6 +50,8 @@ class Classifier(pl.LightningModule):
         for stage in STAGES:
             setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
             setattr(self, f"{stage}_loss", MeanMetric())
+        self.distiller: Distiller | None = None  # set by trainrig.compression for distillation
+        self.train_distill_loss = MeanMetric()
 
     def forward(self, x: Tensor) -> Tensor:
         return self.model(self.normalization(x))  # type: ignore[no-any-return]
@@ -68,6 +71,9 @@ class Classifier(pl.LightningModule):
         hard = y.argmax(dim=1) if y.dim() == 2 else y
         getattr(self, f"{stage}_acc").update(logits.detach(), hard)
         getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(y))
+        if stage == "train" and self.distiller is not None:
+            loss, soft = self.distiller.loss(logits, x, loss)
+            self.train_distill_loss.update(soft.detach(), weight=len(y))
         return loss
 
     def _log_epoch(self, stage: str) -> None:
@@ -77,6 +83,8 @@ class Classifier(pl.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch("train")
+        if self.distiller is not None:
+            self.log("train/distill_loss", self.train_distill_loss, prog_bar=True)
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch("val")

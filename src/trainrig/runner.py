@@ -43,6 +43,10 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     data = build_data(cfg)
     cache_normalization(data, run_dir)  # rank 0 wrote it before starting the others
     classifier = build_classifier(cfg, data)
+    if cfg.get("compression"):
+        from trainrig.compression.run import attach_teacher
+
+        attach_teacher(cfg, classifier, data)  # only when compression=distill
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir))
     trainer.fit(classifier, datamodule=data)
     raise_if_pruned(trainer)  # a pruned Optuna trial ends here, without testing

@@ -21,6 +21,8 @@ from torch import nn
 from torchmetrics import Metric
 
 from trainrig.build import display_callbacks
+from trainrig.classifier import Classifier
+from trainrig.compression.distillation import Distillation, Distiller, load_teacher
 from trainrig.compression.measure import count_parameters, cpu_latency_ms, size_on_disk
 from trainrig.compression.pruning import Pruning, make_permanent
 from trainrig.errors import ConfigError
@@ -72,6 +74,11 @@ def _finetune(cfg: DictConfig, classifier: pl.LightningModule, data: Any, epochs
 def _compressed(cfg: DictConfig, classifier: pl.LightningModule, data: Any) -> nn.Module:
     method = instantiate(cfg.compression)
     model: nn.Module = classifier.model  # type: ignore[assignment]
+    if isinstance(method, Distillation):
+        raise ConfigError(
+            "compression=distill trains a new student: run `trainrig train model=<student> "
+            "compression=distill compression.teacher_ckpt=<teacher's best.ckpt>` instead"
+        )
     if isinstance(method, Pruning):
         method.apply(model)
         if method.finetune_epochs:
@@ -86,14 +93,27 @@ def _compressed(cfg: DictConfig, classifier: pl.LightningModule, data: Any) -> n
     return method.quantized(classifier)  # type: ignore[no-any-return]
 
 
-def compress(
-    cfg: DictConfig, classifier: pl.LightningModule, data: Any, run_dir: Path
-) -> dict[str, Any]:
-    """Compress `classifier` in place (or a quantized copy), save it, report before and after."""
+def attach_teacher(cfg: DictConfig, classifier: Classifier, data: Any) -> None:
+    """With `compression=distill`: load the teacher so the training learns from it."""
+    method = instantiate(cfg.compression)
+    if isinstance(method, Distillation):
+        teacher = load_teacher(Path(method.teacher_ckpt), data)
+        classifier.distiller = Distiller(teacher, method.temperature, method.alpha)
+
+
+def compress(cfg: DictConfig, classifier: Classifier, data: Any, run_dir: Path) -> dict[str, Any]:
+    """Compress `classifier` in place (or a quantized copy), save it, report before and after.
+
+    A distilled student was compressed by its training: the report compares it with its teacher.
+    """
     classifier = classifier.cpu()
     example = next(iter(data.test_dataloader()))[0].cpu().to(torch.float32) * classifier.rescale
-    before = _measure(classifier, data, example)
-    compressed = _compressed(cfg, classifier, data)
+    if classifier.distiller is not None:
+        before = _measure(classifier.distiller.teacher.cpu(), data, example)
+        compressed: nn.Module = classifier
+    else:
+        before = _measure(classifier, data, example)
+        compressed = _compressed(cfg, classifier, data)
     after = _measure(compressed, data, example)
     torch.save(compressed.state_dict(), run_dir / "checkpoints" / COMPRESSED_FILE)
     method = OmegaConf.to_container(cfg.compression, resolve=True)

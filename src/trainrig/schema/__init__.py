@@ -6,7 +6,11 @@ trainrig does not know (a user's own builder) are passed through unchecked; an e
 group is switched off (`scheduler=none`).
 """
 
-from trainrig.schema.compression import DynamicQuantizationConfig, PruningConfig
+from trainrig.schema.compression import (
+    DistillationConfig,
+    DynamicQuantizationConfig,
+    PruningConfig,
+)
 from trainrig.schema.data import (
     AugmentationConfig,
     CSVConfig,
@@ -68,6 +72,7 @@ SCHEMAS: dict[str, type] = {
         NamedStrategyConfig,
         PruningConfig,
         DynamicQuantizationConfig,
+        DistillationConfig,
     )
 }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from omegaconf import MISSING
+
 from trainrig.schema.fields import bounded
 
 
@@ -21,3 +23,12 @@ class PruningConfig:
 class DynamicQuantizationConfig:
     _target_: str = "trainrig.compression.quantization.DynamicQuantization"
     name: str = "quantize_dynamic"
+
+
+@dataclass
+class DistillationConfig:
+    _target_: str = "trainrig.compression.distillation.Distillation"
+    name: str = "distill"
+    teacher_ckpt: str = MISSING
+    temperature: float = bounded(4.0, gt=0)
+    alpha: float = bounded(0.7, ge=0, le=1)

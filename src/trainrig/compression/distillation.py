@@ -1,0 +1,81 @@
+"""Knowledge distillation: a student (any `model` option) learns from a trained teacher's logits.
+
+The training loss is `alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T)) + (1 - alpha)
+* cross-entropy` (Hinton et al., 2015); `train/loss` stays the hard-label cross-entropy and the
+soft term is logged as `train/distill_loss`. The teacher comes from a checkpoint `trainrig train`
+wrote; it is frozen, kept in eval mode and kept out of the student's checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from trainrig.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Distillation:
+    """`compression=distill`: where the teacher is, the temperature and the soft-loss weight."""
+
+    teacher_ckpt: str
+    temperature: float = 4.0
+    alpha: float = 0.7
+    name: str = "distill"
+
+
+def distillation_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float) -> Tensor:
+    """T^2 * KL(softmax(teacher / T) || softmax(student / T)), averaged over the batch."""
+    student = F.log_softmax(student_logits / temperature, dim=1)
+    teacher = F.log_softmax(teacher_logits / temperature, dim=1)
+    kl = F.kl_div(student, teacher, reduction="batchmean", log_target=True)
+    return kl * temperature**2
+
+
+class Distiller:
+    """Holds the frozen teacher (not a submodule: not trained, not saved) and mixes the losses."""
+
+    def __init__(self, teacher: nn.Module, temperature: float, alpha: float) -> None:
+        self.teacher = teacher.eval().requires_grad_(False)
+        self.temperature = temperature
+        self.alpha = alpha
+
+    def loss(
+        self, student_logits: Tensor, inputs: Tensor, hard_loss: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """(the loss to minimize, the soft distillation term) for one batch."""
+        if next(self.teacher.parameters()).device != inputs.device:
+            self.teacher.to(inputs.device)
+        with torch.no_grad():
+            teacher_logits = self.teacher(inputs)
+        soft = distillation_loss(student_logits, teacher_logits, self.temperature)
+        return self.alpha * soft + (1 - self.alpha) * hard_loss, soft
+
+
+def load_teacher(path: Path, data: Any) -> nn.Module:
+    """The trained classifier of the checkpoint at `path`, built for `data`."""
+    from trainrig.build import build_classifier
+    from trainrig.checkpoints import load_config_from_checkpoint
+
+    if not path.is_file():
+        raise ConfigError(
+            f"compression.teacher_ckpt: no checkpoint file at {path}; train the teacher first "
+            "(trainrig train ...) and pass its checkpoints/best.ckpt"
+        )
+    teacher_cfg = load_config_from_checkpoint(path)
+    teacher = build_classifier(teacher_cfg, data)
+    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    try:
+        teacher.load_state_dict(state)
+    except RuntimeError as error:
+        detail = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
+        raise ConfigError(
+            f"compression.teacher_ckpt: the weights in {path} do not fit the model its config "
+            f"describes for this data ({detail}); use a checkpoint trained on the same data"
+        ) from None
+    return teacher

@@ -1,0 +1,93 @@
+"""Post-training static int8 quantization (FX graph mode, torch.ao.quantization), on the CPU.
+
+Unlike dynamic quantization, activations get fixed scales too: a few training batches run through
+a copy of the model with observers in place (calibration), then conv, linear and their fused
+ReLUs become int8 kernels. Conv + BatchNorm + ReLU are fused automatically (the model is traced
+in eval mode), so trainrig's CNN becomes int8 QuantizedConvReLU2d blocks and an int8 head;
+normalization and anything else without an int8 kernel stays in float around them.
+
+Flow: FX graph mode (`prepare_fx` with `get_default_qconfig_mapping(backend)`, calibration,
+`convert_fx`). torch 2.14 still ships it (deprecated, pointing to torchao), while the PT2E flow
+(`torch.ao.quantization.quantize_pt2e`, X86InductorQuantizer) has moved out of torch into
+torchao, which trainrig does not depend on; eager mode would need QuantStub/DeQuantStub and
+hand-written fusion lists in every model. FX traces any module whose forward has no
+data-dependent Python control flow; a module it cannot trace raises ConfigError.
+
+`backend` picks the observers: `x86` (the default; fbgemm/oneDNN kernels on x86 CPUs, 7-bit
+activation range so older CPUs without VNNI do not saturate) or `qnnpack` (ARM and mobile, full
+8-bit range). The kernels that run the result are torch's `torch.backends.quantized.engine`
+(`x86` on x86 machines); set it to `qnnpack` where the model is run on ARM.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from trainrig.errors import ConfigError
+
+BACKENDS = ("x86", "qnnpack")
+WAY_OUT = "use compression=quantize_dynamic or a pruning option"
+
+
+@dataclass(frozen=True)
+class StaticQuantization:
+    """Post-training static int8 quantization of conv nets on the CPU.
+
+    Calibrated on training batches (`compression=quantize_static`).
+    """
+
+    name: str = "quantize_static"
+    calibration_batches: int = 8
+    backend: str = "x86"  # observers for x86 CPUs (fbgemm/oneDNN); "qnnpack" for ARM
+
+    def __post_init__(self) -> None:
+        if self.calibration_batches < 1:
+            raise ConfigError(
+                f"compression.calibration_batches={self.calibration_batches}: "
+                "static quantization needs at least 1 calibration batch"
+            )
+        if self.backend not in BACKENDS:
+            raise ConfigError(
+                f"compression.backend={self.backend!r}: choose one of {', '.join(BACKENDS)}"
+            )
+
+    def quantized(self, model: nn.Module, calibration: Iterable[torch.Tensor]) -> nn.Module:
+        """An int8 copy of `model` (left unchanged), on the CPU.
+
+        Calibrated on up to `calibration_batches` input batches from `calibration` (float tensors
+        the model takes as they are). Raises ConfigError if torch.fx cannot trace `model`.
+        """
+        batches = [x.cpu() for x in itertools.islice(calibration, self.calibration_batches)]
+        if not batches:
+            raise ValueError("static quantization needs at least one calibration batch")
+        cpu_copy = copy.deepcopy(model).cpu().eval()
+        with warnings.catch_warnings():  # torch 2.10+ points to torchao; this API still works
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.filterwarnings("ignore", ".*quantized tensor", UserWarning)
+            warnings.filterwarnings("ignore", ".*reduce_range will be deprecated", UserWarning)
+            from torch.ao.quantization import get_default_qconfig_mapping
+            from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+            from torch.fx.proxy import TraceError
+
+            try:
+                prepared = prepare_fx(
+                    cpu_copy, get_default_qconfig_mapping(self.backend), (batches[0],)
+                )
+            except (TraceError, TypeError, NotImplementedError) as error:
+                raise ConfigError(
+                    f"compression={self.name}: torch.fx cannot trace "
+                    f"{type(model).__name__} for static quantization ({error}); {WAY_OUT}"
+                ) from error
+            with torch.no_grad():
+                for batch in batches:
+                    prepared(batch)
+            quantized: nn.Module = convert_fx(prepared)
+        return quantized.eval()
