@@ -166,3 +166,23 @@ def test_a_teacher_whose_weights_do_not_fit_its_config_is_refused_before_trainin
     assert not (tmp_path / "outputs" / "train" / "runs").exists() or not any(
         (tmp_path / "outputs" / "train" / "runs").iterdir()
     )
+
+
+def test_static_quantization_of_the_cnn_shrinks_it_and_keeps_its_accuracy_close(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    run = _compressed_run(trainrig_cli, tmp_path, "compression=quantize_static")
+    report = json.loads((run / "compression.json").read_text())
+    assert report["after"]["dense_bytes"] <= 0.35 * report["before"]["dense_bytes"]
+    assert abs(report["after"]["test/acc"] - report["before"]["test/acc"]) <= 0.03
+
+
+def test_onnx_export_matches_torch_within_1e_4(trainrig_cli: CliRunner, tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    run = _compressed_run(
+        trainrig_cli, tmp_path, "compression=prune_global", "compression.finetune_epochs=1",
+        "compression.export=onnx",
+    )  # fmt: skip
+    report = json.loads((run / "compression.json").read_text())
+    assert report["onnx"]["max_abs_diff"] <= 1e-4
+    assert (run / "model.onnx").stat().st_size > 10_000

@@ -20,7 +20,7 @@ NUM_CLASSES = 10
 EXPORT_BATCH = 2
 CHECK_BATCH = 5  # differs from EXPORT_BATCH: the batch dimension must be dynamic
 
-BUILDERS: dict[str, Callable[[], nn.Module]] = {
+BUILDERS: dict[str, Callable[[], nn.Sequential]] = {
     "cnn": lambda: build_cnn(input_shape=INPUT_SHAPE, num_classes=NUM_CLASSES),
     "mlp": lambda: build_mlp(input_shape=INPUT_SHAPE, num_classes=NUM_CLASSES),
 }
@@ -33,7 +33,7 @@ def onnx_packages() -> None:
         pytest.importorskip(package)
 
 
-def _trained_like(name: str) -> nn.Module:
+def _trained_like(name: str) -> nn.Sequential:
     """The model with a fixed seed and batch norm statistics far from the (0, 1) defaults.
 
     Non-trivial running statistics make a train-mode export (batch statistics) differ visibly.
@@ -90,8 +90,10 @@ def test_check_onnx_raises_when_the_model_differs(tmp_path: Path) -> None:
 
     model = _trained_like("mlp").eval()
     path = export_onnx(model, torch.randn(EXPORT_BATCH, *INPUT_SHAPE), tmp_path / "mlp.onnx")
+    head = model[-1]
+    assert isinstance(head, nn.Linear)
     with torch.no_grad():
-        model[-1].bias.add_(1.0)  # the head's bias: every logit moves by 1
+        head.bias.add_(1.0)  # every logit moves by 1
 
     with pytest.raises(ValueError, match="differs from the torch model by up to 1"):
         check_onnx(model, path, torch.randn(CHECK_BATCH, *INPUT_SHAPE))

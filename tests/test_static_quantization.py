@@ -40,7 +40,7 @@ def float_model() -> nn.Module:
     classifier = Classifier(
         build_cnn(input_shape=(1, 8, 8), num_classes=10),
         num_classes=10,
-        optimizer=torch.optim.SGD,
+        optimizer=lambda module: torch.optim.SGD(module.parameters(), lr=0.1),
         normalization=Standardize(mean, std),
     )
     return classifier.eval()

@@ -27,6 +27,7 @@ class Distillation:
     temperature: float = 4.0
     alpha: float = 0.7
     name: str = "distill"
+    export: str | None = None  # "onnx": also write model.onnx, checked against onnxruntime
 
 
 def distillation_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float) -> Tensor:

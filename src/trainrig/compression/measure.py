@@ -17,12 +17,15 @@ import torch
 from torch import nn
 from torch.ao.nn import quantized as nnq
 
+# Quantized layers: Linear (dynamic too) and the convolutions (fused conv + ReLU too).
+PACKED = (nnq.Linear, nnq.Conv1d, nnq.Conv2d, nnq.Conv3d)
+
 
 def _weights(model: nn.Module) -> Iterator[torch.Tensor]:
     """Each weight tensor of `model` once, as forward uses it (see `count_parameters`)."""
     seen: set[int] = set()
     for module in model.modules():
-        if isinstance(module, nnq.Linear):  # also the dynamic one; its weights are packed int8
+        if isinstance(module, PACKED):  # their weights are packed int8, not parameters
             yield module.weight().int_repr()
             if (bias := module.bias()) is not None:
                 yield bias.detach()
@@ -43,7 +46,7 @@ def count_parameters(model: nn.Module) -> tuple[int, int]:
 
     Every parameter counts once (tied ones too). A pruned one (`x_orig` with an `x_mask` buffer,
     as torch.nn.utils.prune leaves them) counts as `x_orig * x_mask`, the `x` forward uses. A
-    quantized Linear (dynamic or static) holds packed int8 weights, not parameters: its `weight()`
+    quantized Linear or Conv (dynamic, static) holds packed int8 weights, not parameters: `weight()`
     (non-zero judged on the int8 values) and `bias()` count. Buffers (masks, batch-norm
     statistics) do not count; nor do the packed weights of other quantized kinds (LSTM, GRU).
     """

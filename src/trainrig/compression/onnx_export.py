@@ -12,6 +12,7 @@ import copy
 import importlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -104,3 +105,11 @@ def check_onnx(model: nn.Module, path: Path, batch: torch.Tensor, atol: float = 
             f"(more than atol={atol:g}) on a batch of {len(inputs)}"
         )
     return difference
+
+
+@dataclass(frozen=True)
+class ExportOnly:
+    """`compression=export_onnx`: no compression, the trained model exported to ONNX."""
+
+    name: str = "export_onnx"
+    export: str | None = "onnx"

@@ -26,6 +26,7 @@ class Pruning:
     finetune_epochs: int = 3
     norm: int = 2  # for `structured`: the Ln norm that ranks channels
     name: str = "prune"
+    export: str | None = None  # "onnx": also write model.onnx, checked against onnxruntime
 
     def apply(self, model: nn.Module) -> None:
         """Attach the pruning masks to every prunable layer's weight of `model`."""

@@ -24,12 +24,15 @@ from trainrig.build import display_callbacks
 from trainrig.classifier import Classifier
 from trainrig.compression.distillation import Distillation, Distiller, load_teacher
 from trainrig.compression.measure import count_parameters, cpu_latency_ms, size_on_disk
+from trainrig.compression.onnx_export import ExportOnly, check_onnx, export_onnx
 from trainrig.compression.pruning import Pruning, make_permanent
+from trainrig.compression.static_quantization import StaticQuantization
 from trainrig.errors import ConfigError
 from trainrig.results import write_atomic
 
 REPORT_FILE = "compression.json"
 COMPRESSED_FILE = "compressed.pt"
+ONNX_FILE = "model.onnx"
 
 
 @torch.inference_mode()
@@ -85,6 +88,13 @@ def _compressed(cfg: DictConfig, classifier: pl.LightningModule, data: Any) -> n
             _finetune(cfg, classifier, data, method.finetune_epochs)
         make_permanent(model)
         return classifier.cpu()
+    if isinstance(method, ExportOnly):
+        return classifier
+    if isinstance(method, StaticQuantization):
+        batches = (x.to(torch.float32) * classifier.rescale for x, _ in data.train_dataloader())
+        quantized = method.quantized(classifier, batches)
+        quantized.rescale = classifier.rescale  # a GraphModule: keep what the report reads
+        return quantized
     if not any(isinstance(m, nn.Linear) for m in classifier.modules()):
         raise ConfigError(
             "compression=quantize_dynamic: the model has no nn.Linear layer, the only kind "
@@ -118,6 +128,9 @@ def compress(cfg: DictConfig, classifier: Classifier, data: Any, run_dir: Path) 
     torch.save(compressed.state_dict(), run_dir / "checkpoints" / COMPRESSED_FILE)
     method = OmegaConf.to_container(cfg.compression, resolve=True)
     report = {"compression": method, "before": before, "after": after}
+    if cfg.compression.get("export") == "onnx":
+        path = export_onnx(compressed, example, run_dir / ONNX_FILE)
+        report["onnx"] = {"file": path.name, "max_abs_diff": check_onnx(compressed, path, example)}
     write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=2) + "\n")
     _print_report(report)
     return report

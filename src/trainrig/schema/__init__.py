@@ -9,7 +9,9 @@ group is switched off (`scheduler=none`).
 from trainrig.schema.compression import (
     DistillationConfig,
     DynamicQuantizationConfig,
+    ExportOnlyConfig,
     PruningConfig,
+    StaticQuantizationConfig,
 )
 from trainrig.schema.data import (
     AugmentationConfig,
@@ -73,6 +75,8 @@ SCHEMAS: dict[str, type] = {
         PruningConfig,
         DynamicQuantizationConfig,
         DistillationConfig,
+        StaticQuantizationConfig,
+        ExportOnlyConfig,
     )
 }
 

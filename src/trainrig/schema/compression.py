@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from omegaconf import MISSING
 
@@ -17,6 +18,7 @@ class PruningConfig:
     amount: float = bounded(0.8, ge=0, lt=1)
     finetune_epochs: int = bounded(3, ge=0)
     norm: int = bounded(2, ge=1)
+    export: Optional[str] = bounded(None, choices=("onnx",))
 
 
 @dataclass
@@ -32,3 +34,19 @@ class DistillationConfig:
     teacher_ckpt: str = MISSING
     temperature: float = bounded(4.0, gt=0)
     alpha: float = bounded(0.7, ge=0, le=1)
+    export: Optional[str] = bounded(None, choices=("onnx",))
+
+
+@dataclass
+class ExportOnlyConfig:
+    _target_: str = "trainrig.compression.onnx_export.ExportOnly"
+    name: str = "export_onnx"
+    export: Optional[str] = bounded("onnx", choices=("onnx",))
+
+
+@dataclass
+class StaticQuantizationConfig:
+    _target_: str = "trainrig.compression.static_quantization.StaticQuantization"
+    name: str = "quantize_static"
+    calibration_batches: int = bounded(8, ge=1)
+    backend: str = bounded("x86", choices=("x86", "qnnpack"))
