@@ -55,16 +55,20 @@ def test_walk_finds_every_group_and_the_committed_experiments() -> None:
     assert ("strategy", "auto") in ALL_OPTIONS
 
 
+# Options that need one of several keys set (the teacher: a checkpoint or an experiment).
+NEEDS = {("compression", "distill"): ["compression.teacher_ckpt=teacher.ckpt"]}
+
+
 @pytest.mark.parametrize(("group", "name"), ALL_OPTIONS, ids=[f"{g}={n}" for g, n in ALL_OPTIONS])
 def test_option_composes_and_validates(
     group: str, name: str, compose_train: Callable[..., DictConfig]
 ) -> None:
-    cfg = compose_train(f"{group}={name}")
+    cfg = compose_train(f"{group}={name}", *NEEDS.get((group, name), []))
     required = [f"{key}=placeholder" for key in OmegaConf.missing_keys(cfg)]  # data.path=???
     if required:
         with pytest.raises(ConfigError, match="a value is required"):
             validate(cfg, "train")
-        cfg = compose_train(f"{group}={name}", *required)
+        cfg = compose_train(f"{group}={name}", *NEEDS.get((group, name), []), *required)
     values = validate(cfg, "train")
     if group not in ("experiment", "sweep"):  # global packages; others land under the group
         option = next(o for o in iter_options(group) if o.name == name)

@@ -28,6 +28,9 @@ from trainrig.sweeps.pruning import raise_if_pruned
 if TYPE_CHECKING:
     import torch
 
+    from trainrig.classifier import Classifier
+    from trainrig.data.modules import ClassificationData
+
 
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     """Train `cfg` in `run_dir`, test its best checkpoint and return the final metrics."""
@@ -46,7 +49,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     if cfg.get("compression"):
         from trainrig.compression.run import attach_teacher
 
-        attach_teacher(cfg, classifier, data)  # only when compression=distill
+        attach_teacher(cfg, classifier, data, run_dir)  # only when compression=distill
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir))
     trainer.fit(classifier, datamodule=data)
     raise_if_pruned(trainer)  # a pruned Optuna trial ends here, without testing
@@ -64,19 +67,27 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     return metrics
 
 
-def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
-    """Compress the model of the checkpoint at `cfg.ckpt_path` as `cfg.compression` says."""
+def _rebuilt_from_checkpoint(
+    cfg: DictConfig, run_dir: Path
+) -> tuple[DictConfig, ClassificationData, Classifier]:
+    """The training config stored in `cfg.ckpt_path`, its data and its (untrained) classifier."""
     import pytorch_lightning as pl
-    import torch
-
-    from trainrig.compression.run import compress
 
     silence_known_noise()
     trained = load_config_from_checkpoint(Path(cfg.ckpt_path))
     pl.seed_everything(trained.seed, workers=True, verbose=False)
     write_config(run_dir, cfg)
     data = build_data(trained)
-    classifier = build_classifier(trained, data)
+    return trained, data, build_classifier(trained, data)
+
+
+def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Compress the model of the checkpoint at `cfg.ckpt_path` as `cfg.compression` says."""
+    import torch
+
+    from trainrig.compression.run import compress
+
+    trained, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
     state = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=True)["state_dict"]
     classifier.load_state_dict(state)
     data.setup("test")
@@ -95,12 +106,7 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     import pytorch_lightning as pl
 
     started = time.monotonic()
-    silence_known_noise()
-    trained = load_config_from_checkpoint(Path(cfg.ckpt_path))
-    pl.seed_everything(trained.seed, workers=True, verbose=False)
-    write_config(run_dir, cfg)
-    data = build_data(trained)
-    classifier = build_classifier(trained, data)
+    _, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
     trainer = pl.Trainer(
         **{k: v for k, v in cfg.trainer.items() if k != "_target_"},
         logger=build_loggers(cfg, run_dir),

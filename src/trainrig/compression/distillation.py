@@ -8,6 +8,8 @@ wrote; it is frozen, kept in eval mode and kept out of the student's checkpoint.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,15 @@ from trainrig.errors import ConfigError
 
 @dataclass(frozen=True)
 class Distillation:
-    """`compression=distill`: where the teacher is, the temperature and the soft-loss weight."""
+    """`compression=distill`: where the teacher is, the temperature and the soft-loss weight.
 
-    teacher_ckpt: str
+    The teacher is a checkpoint (`teacher_ckpt`), or an experiment (`teacher_experiment`, with
+    `teacher_overrides`) that is trained first, in the run's `teacher/` directory.
+    """
+
+    teacher_ckpt: str | None = None
+    teacher_experiment: str | None = None
+    teacher_overrides: tuple[str, ...] = ()
     temperature: float = 4.0
     alpha: float = 0.7
     name: str = "distill"
@@ -56,6 +64,20 @@ class Distiller:
             teacher_logits = self.teacher(inputs)
         soft = distillation_loss(student_logits, teacher_logits, self.temperature)
         return self.alpha * soft + (1 - self.alpha) * hard_loss, soft
+
+
+def train_teacher(experiment: str, overrides: tuple[str, ...] | list[str], run_dir: Path) -> Path:
+    """Train `experiment` (a `trainrig train` of its own) in `run_dir/teacher`; its best.ckpt."""
+    teacher_dir = run_dir / "teacher"
+    command = [sys.executable, "-m", "trainrig", "train", f"experiment={experiment}"]
+    command += [*overrides, f"hydra.run.dir={teacher_dir}"]
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise ConfigError(
+            f"compression.teacher_experiment={experiment}: training the teacher failed: "
+            f"{done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}"
+        )
+    return teacher_dir / "checkpoints" / "best.ckpt"
 
 
 def load_teacher(path: Path, data: Any) -> nn.Module:

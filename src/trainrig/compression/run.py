@@ -22,7 +22,12 @@ from torchmetrics import Metric
 
 from trainrig.build import display_callbacks
 from trainrig.classifier import Classifier
-from trainrig.compression.distillation import Distillation, Distiller, load_teacher
+from trainrig.compression.distillation import (
+    Distillation,
+    Distiller,
+    load_teacher,
+    train_teacher,
+)
 from trainrig.compression.measure import count_parameters, cpu_latency_ms, size_on_disk
 from trainrig.compression.onnx_export import ExportOnly, check_onnx, export_onnx
 from trainrig.compression.pruning import Pruning, make_permanent
@@ -103,11 +108,15 @@ def _compressed(cfg: DictConfig, classifier: pl.LightningModule, data: Any) -> n
     return method.quantized(classifier)  # type: ignore[no-any-return]
 
 
-def attach_teacher(cfg: DictConfig, classifier: Classifier, data: Any) -> None:
-    """With `compression=distill`: load the teacher so the training learns from it."""
+def attach_teacher(cfg: DictConfig, classifier: Classifier, data: Any, run_dir: Path) -> None:
+    """With `compression=distill`: load (or first train) the teacher the training learns from."""
     method = instantiate(cfg.compression)
     if isinstance(method, Distillation):
-        teacher = load_teacher(Path(method.teacher_ckpt), data)
+        path = method.teacher_ckpt
+        if path is None:
+            experiment = str(method.teacher_experiment)
+            path = str(train_teacher(experiment, method.teacher_overrides, run_dir))
+        teacher = load_teacher(Path(path), data)
         classifier.distiller = Distiller(teacher, method.temperature, method.alpha)
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
-from omegaconf import MISSING
-
+from trainrig.errors import ConfigError
 from trainrig.schema.fields import bounded
 
 
@@ -31,10 +30,19 @@ class DynamicQuantizationConfig:
 class DistillationConfig:
     _target_: str = "trainrig.compression.distillation.Distillation"
     name: str = "distill"
-    teacher_ckpt: str = MISSING
+    teacher_ckpt: Optional[str] = None
+    teacher_experiment: Optional[str] = None
+    teacher_overrides: list[str] = field(default_factory=list)
     temperature: float = bounded(4.0, gt=0)
     alpha: float = bounded(0.7, ge=0, le=1)
     export: Optional[str] = bounded(None, choices=("onnx",))
+
+    def __post_init__(self) -> None:
+        if (self.teacher_ckpt is None) == (self.teacher_experiment is None):
+            raise ConfigError(
+                "compression: give the teacher as teacher_ckpt=<a best.ckpt> or as "
+                "teacher_experiment=<an experiment to train first>, one of the two"
+            )
 
 
 @dataclass
