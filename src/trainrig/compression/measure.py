@@ -54,12 +54,6 @@ def count_parameters(model: nn.Module) -> tuple[int, int]:
     return sum(w.numel() for w in weights), sum(int(torch.count_nonzero(w)) for w in weights)
 
 
-def sparsity(model: nn.Module) -> float:
-    """The share of `model`'s parameters that are zero: 1 - non-zero / total."""
-    total, nonzero = count_parameters(model)
-    return 1 - nonzero / total if total else 0.0
-
-
 def _effective_state(model: nn.Module) -> dict[str, object]:
     """`model.state_dict()` with each pruned `x_orig` and `x_mask` replaced by `x = orig * mask`.
 
