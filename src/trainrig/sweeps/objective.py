@@ -85,7 +85,7 @@ def make_objective(
 ) -> Callable[[Any], float | list[float]]:
     """The function `study.optimize` calls: one trial, run as the Hydra job number trial.number."""
 
-    def objective(trial: Any) -> float | list[float]:
+    def run_trial(trial: Any) -> float | list[float]:
         if is_surplus(trial.study, trial.number, n_trials):
             trial.set_user_attr(NOT_COUNTED, "another worker started the last trial first")
             raise SurplusTrial
@@ -94,18 +94,21 @@ def make_objective(
         if extend is not None:
             extend(config, trial)
         overrides = [*space.fixed, *(f"{k}={v}" for k, v in trial.params.items())]
-        try:
-            with trial_in_environment(trial, storage, pruner):
-                (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
-        except KeyboardInterrupt:
-            # Optuna would record FAIL; SystemExit leaves the trial RUNNING, so a resumed sweep
-            # finds it stale (heartbeat) and runs it again; Lightning's Ctrl-C ends that way too.
-            raise SystemExit(130) from None
+        with trial_in_environment(trial, storage, pruner):
+            (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
         try:
             return objective_values(result, len(trial.study.directions))
         except TrialFailed as error:
             trial.set_user_attr("error", str(error))
             log.warning("trial %d failed: %s", trial.number, error)
             raise
+
+    def objective(trial: Any) -> float | list[float]:
+        try:
+            return run_trial(trial)
+        except KeyboardInterrupt:
+            # Optuna would record FAIL; SystemExit leaves the trial RUNNING, so a resumed sweep
+            # finds it stale (heartbeat) and runs it again; Lightning's Ctrl-C ends that way too.
+            raise SystemExit(130) from None
 
     return objective
