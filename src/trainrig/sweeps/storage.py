@@ -8,6 +8,7 @@ parameters are queued again (at most `max_retries` times) so the study still end
 from __future__ import annotations
 
 import re
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +56,20 @@ def _storage(url: str, settings: dict[str, Any]) -> Any:
     )
 
 
+def _storage_retried(url: str, settings: dict[str, Any], attempts: int = 5) -> Any:
+    """The storage; retried, since processes that start together on an empty database race to
+    create Optuna's tables and all but one of them fail once."""
+    for attempt in range(attempts):
+        try:
+            with _experimental_ok():
+                return _storage(url, settings)
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def open_study(
     settings: dict[str, Any],
     sweep_dir: Path,
@@ -68,8 +83,7 @@ def open_study(
 
     url = storage_url(settings, sweep_dir)
     try:
-        with _experimental_ok():
-            storage = _storage(url, settings)
+        storage = _storage_retried(url, settings)
     except Exception as error:
         reason = redacted(str(error).splitlines()[0])
         raise ConfigError(
