@@ -23,17 +23,14 @@ from __future__ import annotations
 
 import copy
 import itertools
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from trainrig.compression.fx_quantization import BACKENDS, convert, prepare
 from trainrig.errors import ConfigError
-
-BACKENDS = ("x86", "qnnpack")
-WAY_OUT = "use compression=quantize_dynamic or a pruning option"
 
 
 @dataclass(frozen=True)
@@ -58,6 +55,11 @@ class StaticQuantization:
                 f"compression.backend={self.backend!r}: choose one of {', '.join(BACKENDS)}"
             )
 
+    def check(self, model: nn.Module, example: torch.Tensor) -> None:
+        """Raise ConfigError, before any training, if `model` cannot be prepared (a trial run)."""
+        trial = copy.deepcopy(model).cpu().eval()
+        prepare(trial, example.cpu(), self.backend, self.name, qat=False)
+
     def quantized(self, model: nn.Module, calibration: Iterable[torch.Tensor]) -> nn.Module:
         """An int8 copy of `model` (left unchanged), on the CPU.
 
@@ -68,26 +70,8 @@ class StaticQuantization:
         if not batches:
             raise ValueError("static quantization needs at least one calibration batch")
         cpu_copy = copy.deepcopy(model).cpu().eval()
-        with warnings.catch_warnings():  # torch 2.10+ points to torchao; this API still works
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            warnings.filterwarnings("ignore", ".*quantized tensor", UserWarning)
-            warnings.filterwarnings("ignore", ".*reduce_range will be deprecated", UserWarning)
-            from torch.ao.quantization import get_default_qconfig_mapping
-            from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
-            from torch.fx.proxy import TraceError
-
-            try:
-                prepared = prepare_fx(
-                    cpu_copy, get_default_qconfig_mapping(self.backend), (batches[0],)
-                )
-            except (TraceError, TypeError, NotImplementedError) as error:
-                raise ConfigError(
-                    f"compression={self.name}: torch.fx cannot trace "
-                    f"{type(model).__name__} for static quantization ({error}); {WAY_OUT}"
-                ) from error
-            with torch.no_grad():
-                for batch in batches:
-                    prepared(batch)
-            quantized: nn.Module = convert_fx(prepared)
-        return quantized.eval()
+        prepared = prepare(cpu_copy, batches[0], self.backend, self.name, qat=False)
+        with torch.no_grad():
+            for batch in batches:
+                prepared(batch)
+        return convert(prepared)
