@@ -30,6 +30,7 @@ NOTHING_YET = {
     "train.log",
     "eval.log",
     "lr_find.log",
+    "compress.log",
     "config.yaml",
     "normalization.json",
 }
