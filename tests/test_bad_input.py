@@ -74,6 +74,19 @@ BAD_TRAIN_OVERRIDES = [
         ["compression=prune_global", "compression.method=magic"],
         "compression.method: 'magic' is not allowed; choose one of global_l1, l1, random",
     ),
+    (
+        "iterative-pruning-past-the-last-epoch",
+        ["compression=prune_iterative", "trainer.max_epochs=5"],
+        "compression: the last pruning step ends epoch 10 (start_epoch + (steps - 1) * "
+        "every_n_epochs, counted from 0), so trainer.max_epochs=5 leaves no epoch to train",
+    ),
+    (
+        "compression-objective-without-compression",
+        ["optimized_metric=[val/acc,compression/nonzero_parameters]"],
+        "optimized_metric: compression/nonzero_parameters is a figure of the compressed model, "
+        "but compression=none; choose a compression option",
+    ),
+    ("qat-epochs", ["compression=quantize_qat", "compression.qat_epochs=0"], "must be >= 1"),
 ]
 
 
@@ -136,6 +149,52 @@ def test_user_option_without_target_is_rejected(trainrig_cli: CliRunner, tmp_pat
     (tmp_path / "conf" / "model" / "bad.yaml").write_text("# No target.\nchannels: [8]\n")
     result = trainrig_cli("train", "model=bad", cwd=tmp_path)
     _assert_clean_rejection(result, "model: an option needs `_target_`", tmp_path)
+
+
+ALL_CONV_MODEL = """
+import torch
+
+
+def build(input_shape, num_classes):
+    \"\"\"Convolutions down to one value per class: no nn.Linear anywhere.\"\"\"
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(input_shape[0], num_classes, 3, padding=1),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+    )
+"""
+
+
+def test_dynamic_quantization_of_a_model_without_linear_layers_is_refused_before_training(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "all_conv_model.py").write_text(ALL_CONV_MODEL)
+    (tmp_path / "conf" / "model").mkdir(parents=True)
+    (tmp_path / "conf" / "model" / "all_conv.yaml").write_text(
+        "# Convolutions only.\n_target_: all_conv_model.build\n_partial_: true\n"
+    )
+    result = trainrig_cli("train", "model=all_conv", "compression=quantize_dynamic", cwd=tmp_path)
+    _assert_clean_rejection(
+        result,
+        "compression=quantize_dynamic: the model has no nn.Linear layer, the only kind dynamic "
+        "quantization covers here; use compression=quantize_static (conv nets) or a pruning option",
+        tmp_path,
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Epoch" not in result.stdout  # refused before training started
+
+
+def test_compress_refuses_pruning_that_happens_during_training(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    result = trainrig_cli(
+        "compress", "ckpt_path=some/best.ckpt", "compression=prune_iterative", cwd=tmp_path
+    )
+    _assert_clean_rejection(
+        result,
+        "compression=prune_iterative prunes while training, not a trained checkpoint",
+        tmp_path,
+    )
 
 
 def test_eval_without_ckpt_path(trainrig_cli: CliRunner, tmp_path: Path) -> None:

@@ -15,6 +15,11 @@ import yaml
 from .conftest import REPO_ROOT, CliRunner
 
 FINAL_METRICS = {"test/acc", "test/loss", "val/acc", "val/loss", "model/parameters"}
+# What a run with a `compression` option adds: the compressed model's figures.
+COMPRESSION_METRICS = {
+    "compression/nonzero_parameters", "compression/sparsity", "compression/dense_bytes",
+    "compression/compressed_bytes", "compression/test_acc",
+}  # fmt: skip
 
 
 def _single_run_dir(root: Path) -> Path:
@@ -131,7 +136,8 @@ def test_every_committed_experiment_runs_in_fast_mode(
     if "sweep" not in text:
         result = trainrig_cli("train", f"experiment={experiment}", "trainer=smoke", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
-        assert set(_metrics(_single_run_dir(tmp_path))) == FINAL_METRICS
+        compressed = COMPRESSION_METRICS if "override /compression:" in text else set()
+        assert set(_metrics(_single_run_dir(tmp_path))) == FINAL_METRICS | compressed
         return
     fast = ["trainer=smoke", "hydra.sweeper.n_trials=2"]  # a sweep experiment: 2 trials
     result = trainrig_cli("train", f"experiment={experiment}", *fast, cwd=tmp_path)

@@ -60,6 +60,8 @@ def _data_files(group: str, name: str, root: Path) -> list[str]:
     if (group, name) in (("data", "mnist"), ("data", "fashion_mnist")):
         write_mnist_like(root, "MNIST" if name == "mnist" else "FashionMNIST", train=300, test=60)
         return [f"data.root={root}", "data.download=false"]
+    if (group, name) == ("compression", "prune_iterative"):  # a schedule that fits 2 epochs
+        return ["compression.start_epoch=0", "compression.steps=1"]
     if (group, name) == ("compression", "distill"):  # a teacher experiment, trained first
         return [
             "compression.teacher_experiment=baseline",

@@ -20,6 +20,7 @@ from trainrig.augmentation import BatchAugmentation
 from trainrig.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.callbacks.progress_bar import ProgressBar
 from trainrig.classifier import Classifier
+from trainrig.compression.iterative_pruning import IterativePruning
 from trainrig.data.modules import ClassificationData
 from trainrig.errors import ConfigError
 from trainrig.models.fit_check import check_model_fits
@@ -91,7 +92,7 @@ def build_optimizer_factory(node: DictConfig) -> OptimizerFactory:
 
 
 def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
-    """Checkpointing (best and last), early stopping, pruning, progress bar and model summary."""
+    """Checkpointing (best and last), early stopping, weight pruning, trial pruning, display."""
     checkpoint = ModelCheckpoint(
         dirpath=run_dir / CHECKPOINT_DIR,
         filename=BEST_CHECKPOINT,
@@ -105,10 +106,21 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
     callbacks: list[Callback] = [checkpoint, ConfigInCheckpoint(config)]  # type: ignore[arg-type]
     if _enabled(cfg.early_stopping):
         callbacks.append(instantiate(cfg.early_stopping))
+    callbacks += compression_callbacks(cfg, run_dir)  # after early stopping: see its on_fit_end
     if cfg.logger:
         callbacks.append(LearningRateMonitor())  # at each schedule's own interval
     callbacks += pruning_callbacks(cfg.checkpoint.monitor)  # when run as an Optuna trial
     return callbacks + display_callbacks(cfg)
+
+
+def compression_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
+    """The pruning schedule of `compression=prune_iterative`; nothing for the other options."""
+    if not _enabled(cfg.get("compression")):
+        return []
+    method = instantiate(cfg.compression)
+    if not isinstance(method, IterativePruning):
+        return []
+    return [method.callback(run_dir / CHECKPOINT_DIR)]
 
 
 def display_callbacks(cfg: DictConfig) -> list[Callback]:

@@ -47,9 +47,9 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     cache_normalization(data, run_dir)  # rank 0 wrote it before starting the others
     classifier = build_classifier(cfg, data)
     if cfg.get("compression"):
-        from trainrig.compression.run import attach_teacher
+        from trainrig.compression.run import before_training
 
-        attach_teacher(cfg, classifier, data, run_dir)  # only when compression=distill
+        before_training(cfg, classifier, data, run_dir)  # refuses a misfit, attaches a teacher
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir))
     trainer.fit(classifier, datamodule=data)
     raise_if_pruned(trainer)  # a pruned Optuna trial ends here, without testing
@@ -58,12 +58,13 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
     metrics = {**val, **test, MODEL_SIZE: float(_parameter_count(classifier))}
     if main_rank:
-        write_metrics(run_dir, metrics)
-        print_summary(metrics, run_dir, time.monotonic() - started, reason)
-        if cfg.get("compression"):
+        if cfg.get("compression"):  # its figures join the metrics, for sweeps to optimize
+            from trainrig.compression.report import compression_metrics
             from trainrig.compression.run import compress
 
-            compress(cfg, classifier, data, run_dir)
+            metrics |= compression_metrics(compress(cfg, classifier, data, run_dir))
+        write_metrics(run_dir, metrics)
+        print_summary(metrics, run_dir, time.monotonic() - started, reason)
     return metrics
 
 
@@ -85,7 +86,7 @@ def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Compress the model of the checkpoint at `cfg.ckpt_path` as `cfg.compression` says."""
     import torch
 
-    from trainrig.compression.run import compress
+    from trainrig.compression.run import check_fits, compress
 
     trained, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
     state = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=True)["state_dict"]
@@ -94,6 +95,7 @@ def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
     settings = OmegaConf.merge(trained, {"trainer": cfg.trainer, "compression": cfg.compression})
     assert isinstance(settings, DictConfig)
+    check_fits(settings, classifier, data)
     return compress(settings, classifier, data, run_dir)
 
 

@@ -20,6 +20,7 @@ from trainrig.schema import (
     LrFindConfig,
     TrainTopLevel,
 )
+from trainrig.schema.cross_group import check_across_groups
 from trainrig.schema.run import CompressTopLevel
 
 TOP_LEVEL_SCHEMAS: dict[str, type] = {
@@ -57,6 +58,7 @@ def validate(cfg: DictConfig, task: str = "train") -> dict[str, Any]:
                 check_component(f"logger.{name}", logger)
         else:
             check_component(group, node)
+    check_across_groups(values, task)
     return values
 
 

@@ -30,6 +30,13 @@ class EarlyStopping(LightningEarlyStopping):
             state = trainer.lightning_module.state_dict()
             self._best_weights = {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
 
+    def forget_best(self) -> None:
+        """Start again as if no epoch had been seen (the model changed, e.g. it was pruned)."""
+        self.wait_count = 0
+        self.best_score = torch.tensor(torch.inf if self.monitor_op == torch.lt else -torch.inf)
+        self.best_epoch = None
+        self._best_weights = None
+
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.restore_best and self._best_weights is not None:
             pl_module.load_state_dict(self._best_weights)

@@ -14,12 +14,23 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from trainrig.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class DynamicQuantization:
     """Quantize every nn.Linear to int8 after training (`compression=quantize_dynamic`)."""
 
     name: str = "quantize_dynamic"
+
+    def check(self, model: nn.Module) -> None:
+        """Raise ConfigError, before any training, if `model` has no nn.Linear to quantize."""
+        if not any(isinstance(m, nn.Linear) for m in model.modules()):
+            raise ConfigError(
+                "compression=quantize_dynamic: the model has no nn.Linear layer, the only kind "
+                "dynamic quantization covers here; use compression=quantize_static (conv nets) "
+                "or a pruning option"
+            )
 
     def quantized(self, model: nn.Module) -> nn.Module:
         """An int8 copy of `model` on the CPU; `model` itself is left as it was."""

@@ -1,14 +1,18 @@
 """Compress a trained classifier as the `compression` group says; report before and after.
 
-Runs on the best checkpoint's weights after the test: pruning (masks, `finetune_epochs` of
-fine-tuning with the masks in place, masks folded in) or dynamic int8 quantization. Both sides are
-measured the same way, on the CPU: parameters, non-zero parameters, sparsity, size on disk (dense
-and deflate-compressed), latency per test batch, and test accuracy. Writes `compression.json` and
-`checkpoints/compressed.pt` (the compressed state dict) and prints a table.
+`before_training` refuses, before any work, an option that cannot apply to the model (dynamic
+quantization without a Linear layer, a model torch.fx cannot trace, a torch without FX graph mode
+quantization) and loads (or first trains) a distillation teacher. `compress` runs on the best
+checkpoint's weights after the test: one-shot pruning (masks, `finetune_epochs` of fine-tuning
+with the masks in place, masks folded in), or dynamic, static or quantization-aware int8
+quantization. A model pruned during training (`prune_iterative`) is reported against its dense
+weights before the first pruning step, a distilled student against its teacher. Writes
+`compression.json` and `checkpoints/compressed.pt` (the compressed state dict) and prints a table.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torchmetrics import Metric
 
-from trainrig.build import display_callbacks
+from trainrig.build import CHECKPOINT_DIR, display_callbacks
 from trainrig.classifier import Classifier
 from trainrig.compression.distillation import (
     Distillation,
@@ -28,9 +32,12 @@ from trainrig.compression.distillation import (
     load_teacher,
     train_teacher,
 )
-from trainrig.compression.measure import count_parameters, cpu_latency_ms, size_on_disk
+from trainrig.compression.iterative_pruning import DENSE_FILE, IterativePruning
 from trainrig.compression.onnx_export import ExportOnly, check_onnx, export_onnx
 from trainrig.compression.pruning import Pruning, make_permanent
+from trainrig.compression.quantization import DynamicQuantization
+from trainrig.compression.quantization_aware import QuantizationAwareTraining
+from trainrig.compression.report import measure, print_report
 from trainrig.compression.static_quantization import StaticQuantization
 from trainrig.errors import ConfigError
 from trainrig.results import write_atomic
@@ -40,30 +47,34 @@ COMPRESSED_FILE = "compressed.pt"
 ONNX_FILE = "model.onnx"
 
 
-@torch.inference_mode()
-def _test_accuracy(classifier: nn.Module, data: Any) -> float:
-    """Accuracy on the test split, on the CPU (where int8 dynamic quantization runs)."""
-    was_training = classifier.training
-    classifier.eval()
-    correct = total = 0
-    for x, y in data.test_dataloader():
-        inputs = x.cpu().to(torch.float32) * classifier.rescale
-        correct += int((classifier(inputs).argmax(dim=1) == y.cpu()).sum())
-        total += len(y)
-    classifier.train(was_training)
-    return correct / total
+def before_training(cfg: DictConfig, classifier: Classifier, data: Any, run_dir: Path) -> None:
+    """Refuse an option that cannot apply to this model; with distill, attach the teacher."""
+    check_fits(cfg, classifier, data)
+    attach_teacher(cfg, classifier, data, run_dir)
 
 
-def _measure(classifier: nn.Module, data: Any, example: torch.Tensor) -> dict[str, float]:
-    total, nonzero = count_parameters(classifier)
-    return {
-        "parameters": total,
-        "nonzero_parameters": nonzero,
-        "sparsity": 1 - nonzero / total,
-        **size_on_disk(classifier),
-        "cpu_latency_ms_per_batch": cpu_latency_ms(classifier, example),
-        "test/acc": _test_accuracy(classifier, data),
-    }
+def check_fits(cfg: DictConfig, classifier: Classifier, data: Any) -> None:
+    """Raise ConfigError if `cfg.compression` cannot compress `classifier` (nothing trained yet)."""
+    method = instantiate(cfg.compression)
+    dummy = torch.zeros(2, *data.input_shape)
+    if isinstance(method, DynamicQuantization):
+        method.check(classifier)
+    elif isinstance(method, StaticQuantization):
+        method.check(classifier, dummy)
+    elif isinstance(method, QuantizationAwareTraining):
+        method.check(classifier.model, dummy)
+
+
+def attach_teacher(cfg: DictConfig, classifier: Classifier, data: Any, run_dir: Path) -> None:
+    """With `compression=distill`: load (or first train) the teacher the training learns from."""
+    method = instantiate(cfg.compression)
+    if isinstance(method, Distillation):
+        path = method.teacher_ckpt
+        if path is None:
+            experiment = str(method.teacher_experiment)
+            path = str(train_teacher(experiment, method.teacher_overrides, run_dir))
+        teacher = load_teacher(Path(path), data)
+        classifier.distiller = Distiller(teacher, method.temperature, method.alpha)
 
 
 def _finetune(cfg: DictConfig, classifier: pl.LightningModule, data: Any, epochs: int) -> None:
@@ -79,9 +90,9 @@ def _finetune(cfg: DictConfig, classifier: pl.LightningModule, data: Any, epochs
     trainer.fit(classifier, datamodule=data)
 
 
-def _compressed(cfg: DictConfig, classifier: pl.LightningModule, data: Any) -> nn.Module:
-    method = instantiate(cfg.compression)
-    model: nn.Module = classifier.model  # type: ignore[assignment]
+def _compressed(cfg: DictConfig, method: Any, classifier: Classifier, data: Any) -> nn.Module:
+    """The compressed model: `classifier` changed in place, or a quantized copy of it."""
+    model: nn.Module = classifier.model
     if isinstance(method, Distillation):
         raise ConfigError(
             "compression=distill trains a new student: run `trainrig train model=<student> "
@@ -93,71 +104,50 @@ def _compressed(cfg: DictConfig, classifier: pl.LightningModule, data: Any) -> n
             _finetune(cfg, classifier, data, method.finetune_epochs)
         make_permanent(model)
         return classifier.cpu()
-    if isinstance(method, ExportOnly):
+    if isinstance(method, IterativePruning | ExportOnly):  # pruned while training, or as it is
         return classifier
     if isinstance(method, StaticQuantization):
         batches = (x.to(torch.float32) * classifier.rescale for x, _ in data.train_dataloader())
         quantized = method.quantized(classifier, batches)
-        quantized.rescale = classifier.rescale  # a GraphModule: keep what the report reads
+        quantized.rescale = classifier.rescale  # type: ignore[assignment]  # what the report reads
         return quantized
-    if not any(isinstance(m, nn.Linear) for m in classifier.modules()):
-        raise ConfigError(
-            "compression=quantize_dynamic: the model has no nn.Linear layer, the only kind "
-            "dynamic quantization covers; choose a pruning option instead"
-        )
+    if isinstance(method, QuantizationAwareTraining):
+        classifier.model = method.prepared(model, torch.zeros(2, *data.input_shape))
+        _finetune(cfg, classifier, data, method.qat_epochs)
+        classifier.model = method.quantized(classifier.model)
+        return classifier.cpu()
     return method.quantized(classifier)  # type: ignore[no-any-return]
 
 
-def attach_teacher(cfg: DictConfig, classifier: Classifier, data: Any, run_dir: Path) -> None:
-    """With `compression=distill`: load (or first train) the teacher the training learns from."""
-    method = instantiate(cfg.compression)
-    if isinstance(method, Distillation):
-        path = method.teacher_ckpt
-        if path is None:
-            experiment = str(method.teacher_experiment)
-            path = str(train_teacher(experiment, method.teacher_overrides, run_dir))
-        teacher = load_teacher(Path(path), data)
-        classifier.distiller = Distiller(teacher, method.temperature, method.alpha)
+def _before(method: Any, classifier: Classifier, run_dir: Path) -> nn.Module:
+    """What the report compares with: the teacher, the dense weights, or the model itself."""
+    if classifier.distiller is not None:
+        return classifier.distiller.teacher.cpu()
+    dense = run_dir / CHECKPOINT_DIR / DENSE_FILE
+    if isinstance(method, IterativePruning) and dense.is_file():
+        reference = copy.deepcopy(classifier)
+        reference.load_state_dict(torch.load(dense, map_location="cpu", weights_only=True))
+        return reference
+    return classifier
 
 
 def compress(cfg: DictConfig, classifier: Classifier, data: Any, run_dir: Path) -> dict[str, Any]:
-    """Compress `classifier` in place (or a quantized copy), save it, report before and after.
-
-    A distilled student was compressed by its training: the report compares it with its teacher.
-    """
+    """Compress `classifier` in place (or a quantized copy), save it, report before and after."""
     classifier = classifier.cpu()
     example = next(iter(data.test_dataloader()))[0].cpu().to(torch.float32) * classifier.rescale
-    if classifier.distiller is not None:
-        before = _measure(classifier.distiller.teacher.cpu(), data, example)
+    method = instantiate(cfg.compression)
+    before = measure(_before(method, classifier, run_dir), data, example)
+    if classifier.distiller is not None:  # a distilled student was compressed by its training
         compressed: nn.Module = classifier
     else:
-        before = _measure(classifier, data, example)
-        compressed = _compressed(cfg, classifier, data)
-    after = _measure(compressed, data, example)
-    torch.save(compressed.state_dict(), run_dir / "checkpoints" / COMPRESSED_FILE)
-    method = OmegaConf.to_container(cfg.compression, resolve=True)
-    report = {"compression": method, "before": before, "after": after}
+        compressed = _compressed(cfg, method, classifier, data)
+    after = measure(compressed, data, example)
+    torch.save(compressed.state_dict(), run_dir / CHECKPOINT_DIR / COMPRESSED_FILE)
+    settings = OmegaConf.to_container(cfg.compression, resolve=True)
+    report = {"compression": settings, "before": before, "after": after}
     if cfg.compression.get("export") == "onnx":
         path = export_onnx(compressed, example, run_dir / ONNX_FILE)
         report["onnx"] = {"file": path.name, "max_abs_diff": check_onnx(compressed, path, example)}
     write_atomic(run_dir / REPORT_FILE, json.dumps(report, indent=2) + "\n")
-    _print_report(report)
+    print_report(report)
     return report
-
-
-def _number(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:.4g}"
-
-
-def _print_report(report: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"Compression ({report['compression'].get('name', '')})")
-    for column in ("", "before", "after", "after / before"):
-        table.add_column(column, justify="right" if column else "left")
-    for key, before in report["before"].items():
-        after = report["after"][key]
-        ratio = f"{after / before:.3f}" if before else "-"
-        table.add_row(key, _number(before), _number(after), ratio)
-    Console().print(table)

@@ -10,7 +10,9 @@ from trainrig.schema.compression import (
     DistillationConfig,
     DynamicQuantizationConfig,
     ExportOnlyConfig,
+    IterativePruningConfig,
     PruningConfig,
+    QuantizationAwareTrainingConfig,
     StaticQuantizationConfig,
 )
 from trainrig.schema.data import (
@@ -73,9 +75,11 @@ SCHEMAS: dict[str, type] = {
         CSVLoggerConfig,
         NamedStrategyConfig,
         PruningConfig,
+        IterativePruningConfig,
         DynamicQuantizationConfig,
         DistillationConfig,
         StaticQuantizationConfig,
+        QuantizationAwareTrainingConfig,
         ExportOnlyConfig,
     )
 }

@@ -1,4 +1,4 @@
-"""Schemas of the `compression` group: pruning and quantization."""
+"""Schemas of the `compression` group: pruning, quantization, distillation and export."""
 
 from __future__ import annotations
 
@@ -17,6 +17,18 @@ class PruningConfig:
     amount: float = bounded(0.8, ge=0, lt=1)
     finetune_epochs: int = bounded(3, ge=0)
     norm: int = bounded(2, ge=1)
+    export: Optional[str] = bounded(None, choices=("onnx",))
+
+
+@dataclass
+class IterativePruningConfig:
+    _target_: str = "trainrig.compression.iterative_pruning.IterativePruning"
+    name: str = "prune_iterative"
+    method: str = bounded("global_l1", choices=("global_l1", "global_random", "l1", "random"))
+    amount: float = bounded(0.8, ge=0, lt=1)
+    start_epoch: int = bounded(2, ge=0)
+    every_n_epochs: int = bounded(2, ge=1)
+    steps: int = bounded(5, ge=1)
     export: Optional[str] = bounded(None, choices=("onnx",))
 
 
@@ -57,4 +69,12 @@ class StaticQuantizationConfig:
     _target_: str = "trainrig.compression.static_quantization.StaticQuantization"
     name: str = "quantize_static"
     calibration_batches: int = bounded(8, ge=1)
+    backend: str = bounded("x86", choices=("x86", "qnnpack"))
+
+
+@dataclass
+class QuantizationAwareTrainingConfig:
+    _target_: str = "trainrig.compression.quantization_aware.QuantizationAwareTraining"
+    name: str = "quantize_qat"
+    qat_epochs: int = bounded(2, ge=1)
     backend: str = bounded("x86", choices=("x86", "qnnpack"))

@@ -8,7 +8,7 @@ from typing import Any, Optional
 from omegaconf import MISSING
 
 from trainrig.errors import ConfigError
-from trainrig.metric_names import FINAL_METRICS, FIT_METRICS
+from trainrig.metric_names import FIT_METRICS, OBJECTIVES
 from trainrig.schema.fields import bounded
 
 
@@ -97,17 +97,18 @@ class LrFindConfig:
 class TrainTopLevel:
     task_name: str = "train"
     seed: int = bounded(42, ge=0)
-    # One metric, or a list of them for a multi-objective sweep (e.g. [val/acc, model/parameters])
+    # One metric, or a list of them for a multi-objective sweep (e.g. [val/acc, model/parameters]);
+    # compression/* figures need a `compression` option (checked in schema/cross_group.py).
     optimized_metric: Any = "val/acc"
 
     def __post_init__(self) -> None:
         wanted = self.optimized_metric
         names: list[Any] = [wanted] if isinstance(wanted, str) else list(wanted or [None])
         for name in names:
-            if name not in FINAL_METRICS:
+            if name not in OBJECTIVES:
                 raise ConfigError(
                     f"optimized_metric: {name!r} is not allowed; choose one of "
-                    f"{', '.join(FINAL_METRICS)}, or a list of them"
+                    f"{', '.join(OBJECTIVES)}, or a list of them"
                 )
 
 

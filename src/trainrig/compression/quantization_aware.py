@@ -1,0 +1,40 @@
+"""Quantization-aware training (QAT): fine-tune with fake int8 quantization, then convert.
+
+After the float training, the classifier's model is traced with fake-quant modules in place
+(FX graph mode `prepare_qat_fx`, the same fusion and `backend` as static quantization), trained
+`qat_epochs` more epochs so its weights adapt to int8 rounding, then converted to int8 kernels
+for the CPU. The classifier's normalization stays in float in front of the int8 model. Where the
+installed torch lacks FX graph mode quantization, the option is refused before training.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from trainrig.compression.fx_quantization import convert, prepare, require_fx_quantization
+
+
+@dataclass(frozen=True)
+class QuantizationAwareTraining:
+    """`compression=quantize_qat`: `qat_epochs` of fake-quant fine-tuning, then int8 on the CPU."""
+
+    name: str = "quantize_qat"
+    qat_epochs: int = 2
+    backend: str = "x86"  # observers for x86 CPUs (fbgemm/oneDNN); "qnnpack" for ARM
+
+    def check(self, model: nn.Module, example: torch.Tensor) -> None:
+        """Raise ConfigError, before any training, if this torch or `model` rules QAT out."""
+        require_fx_quantization(self.name)
+        self.prepared(copy.deepcopy(model).cpu(), example.cpu())
+
+    def prepared(self, model: nn.Module, example: torch.Tensor) -> nn.Module:
+        """`model` (consumed: pass a copy) with fake-quant modules, in train mode, to fine-tune."""
+        return prepare(model.train(), example, self.backend, self.name, qat=True)
+
+    def quantized(self, prepared: nn.Module) -> nn.Module:
+        """An int8 CPU copy of a fine-tuned prepared model (left as it was), in eval mode."""
+        return convert(copy.deepcopy(prepared).cpu().eval())

@@ -1,0 +1,68 @@
+"""The before/after report of a compressed model: what is measured, the table, the figures a run
+returns (`compression/...` in metrics.json, for sweeps to optimize).
+
+Both sides are measured the same way, on the CPU: parameters, non-zero parameters, sparsity, size
+on disk (dense and deflate-compressed), latency per test batch, and test accuracy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from trainrig.compression.measure import count_parameters, cpu_latency_ms, size_on_disk
+from trainrig.metric_names import COMPRESSION_PREFIX, COMPRESSION_REPORT_KEYS
+
+
+@torch.inference_mode()
+def test_accuracy(classifier: nn.Module, data: Any) -> float:
+    """Accuracy on the test split, on the CPU (where int8 quantized models run)."""
+    was_training = classifier.training
+    classifier.eval()
+    correct = total = 0
+    for x, y in data.test_dataloader():
+        inputs = x.cpu().to(torch.float32) * classifier.rescale
+        correct += int((classifier(inputs).argmax(dim=1) == y.cpu()).sum())
+        total += len(y)
+    classifier.train(was_training)
+    return correct / total
+
+
+def measure(classifier: nn.Module, data: Any, example: torch.Tensor) -> dict[str, float]:
+    """One side of the report: `classifier` (with a `rescale`) on the CPU."""
+    total, nonzero = count_parameters(classifier)
+    return {
+        "parameters": total,
+        "nonzero_parameters": nonzero,
+        "sparsity": 1 - nonzero / total,
+        **size_on_disk(classifier),
+        "cpu_latency_ms_per_batch": cpu_latency_ms(classifier, example),
+        "test/acc": test_accuracy(classifier, data),
+    }
+
+
+def compression_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """The compressed side's figures as run metrics: `compression/test_acc`, ... ."""
+    after = report["after"]
+    return {COMPRESSION_PREFIX + k: float(after[key]) for k, key in COMPRESSION_REPORT_KEYS.items()}
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:.4g}"
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The before/after table, with the after/before ratio of every figure."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Compression ({report['compression'].get('name', '')})")
+    for column in ("", "before", "after", "after / before"):
+        table.add_column(column, justify="right" if column else "left")
+    for key, before in report["before"].items():
+        after = report["after"][key]
+        ratio = f"{after / before:.3f}" if before else "-"
+        table.add_row(key, _number(before), _number(after), ratio)
+    Console().print(table)
