@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
 from trainrig.sweeps.pruning import trial_in_environment
 from trainrig.sweeps.search_space import SearchSpace
+from trainrig.sweeps.storage import WORKER
 from trainrig.sweeps.tally import NOT_COUNTED, is_surplus
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,7 @@ def make_objective(
     """The function `study.optimize` calls: one trial, run as the Hydra job number trial.number."""
 
     def run_trial(trial: Any) -> float | list[float]:
+        trial.set_user_attr(WORKER, f"{socket.gethostname()}:{os.getpid()}")
         if is_surplus(trial.study, trial.number, n_trials):
             trial.set_user_attr(NOT_COUNTED, "another worker started the last trial first")
             raise SurplusTrial

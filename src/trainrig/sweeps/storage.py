@@ -12,12 +12,14 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from trainrig.errors import ConfigError
 
 STUDY_FILE = "study.db"
+WORKER = "worker"  # user attribute: host:pid of the process whose objective runs the trial
 
 
 def storage_url(settings: dict[str, Any], sweep_dir: Path) -> str:
@@ -106,8 +108,37 @@ def open_study(
 
 
 def fail_stale_trials(study: Any) -> None:
-    """Fail trials whose worker stopped beating, queueing them again (Optuna's own mechanism)."""
+    """Fail trials whose worker stopped beating, queueing them again (Optuna's own mechanism),
+    and trials whose worker died before their first beat."""
     import optuna
 
     with _experimental_ok():
         optuna.storages.fail_stale_trials(study)
+    _fail_trials_that_never_started(study)
+
+
+def _fail_trials_that_never_started(study: Any) -> None:
+    """Fail and re-queue RUNNING trials older than the grace period that never reached the
+    objective (no WORKER attribute): their process died between Optuna creating the trial and
+    its first heartbeat, which Optuna's stale check cannot see (it skips trials with no beat).
+    Trial start times come from each worker's clock, so machines sharing a study need clocks
+    that agree within the grace period."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    storage = study._storage  # as optuna.storages.fail_stale_trials uses it
+    backend = getattr(storage, "_backend", storage)  # the RDBStorage behind Optuna's cache
+    grace = timedelta(seconds=backend.grace_period or 2 * backend.heartbeat_interval)
+    now = datetime.now()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        started = trial.datetime_start
+        if WORKER in trial.user_attrs or started is None or now - started <= grace:
+            continue
+        try:
+            if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+                continue
+        except UpdateFinishedTrialError:
+            continue  # another worker failed it first
+        retry = storage.get_heartbeat_stale_trial_callback()
+        if retry is not None:
+            retry(study, storage.get_trial(trial._trial_id))
