@@ -19,6 +19,7 @@ from pytorch_lightning.loggers import Logger
 from trainrig.augmentation import BatchAugmentation
 from trainrig.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.callbacks.progress_bar import ProgressBar
+from trainrig.callbacks.random_state import RandomStateInCheckpoint
 from trainrig.classifier import Classifier
 from trainrig.compression.iterative_pruning import IterativePruning
 from trainrig.data.modules import ClassificationData
@@ -103,7 +104,8 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
         enable_version_counter=False,
     )
     config = OmegaConf.to_container(cfg, resolve=True)
-    callbacks: list[Callback] = [checkpoint, ConfigInCheckpoint(config)]  # type: ignore[arg-type]
+    in_checkpoint = ConfigInCheckpoint(config)  # type: ignore[arg-type]
+    callbacks: list[Callback] = [checkpoint, in_checkpoint, RandomStateInCheckpoint()]
     if _enabled(cfg.early_stopping):
         callbacks.append(instantiate(cfg.early_stopping))
     callbacks += compression_callbacks(cfg, run_dir)  # after early stopping: see its on_fit_end

@@ -25,6 +25,7 @@ commands:
   lr-find [OVERRIDE ...]   learning-rate range test on the composed experiment; writes a plot
   compress ckpt_path=PATH [compression=NAME]
                            prune (and fine-tune) or quantize a trained checkpoint, with a report
+  resume RUN_DIR           continue an interrupted training run from its last checkpoint
   list [GROUP]             list every option of every config group (or of one group)
 
 `trainrig COMMAND --help` shows a command's config groups and options.
@@ -34,7 +35,7 @@ Shell completion (bash): eval "$(trainrig -sc install=bash)"
 
 # command -> its primary config (conf/NAME.yaml) and task function (trainrig.tasks.NAME_task)
 HYDRA_COMMANDS = {"train": "train", "eval": "eval", "lr-find": "lr_find", "compress": "compress"}
-COMMANDS = (*HYDRA_COMMANDS, "list")
+COMMANDS = (*HYDRA_COMMANDS, "resume", "list")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -50,9 +51,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         from trainrig.listing import list_options
 
         sys.exit(list_options(rest))
+    if command == "resume":
+        _resume(rest)
     if command not in HYDRA_COMMANDS:
         exit_with(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
     _run_hydra_app(command, rest)
+
+
+def _resume(args: list[str]) -> NoReturn:
+    """`trainrig resume RUN_DIR`: `trainrig train` with the run's overrides and resume=auto."""
+    from trainrig.errors import ConfigError
+    from trainrig.resume import resume_arguments
+
+    try:
+        arguments = resume_arguments(args)
+    except ConfigError as error:
+        exit_with(str(error))
+    _run_hydra_app("train", arguments)
+    sys.exit(0)
 
 
 def _task_function(command: str) -> Callable[[Any], Any]:

@@ -22,6 +22,7 @@ from trainrig.data.stats_cache import cache_normalization
 from trainrig.known_noise import silence_known_noise
 from trainrig.metric_names import MODEL_SIZE
 from trainrig.results import write_config, write_metrics
+from trainrig.resume import checkpoint_to_resume, finished_metrics
 from trainrig.summary import print_summary, stop_reason
 from trainrig.sweeps.pruning import raise_if_pruned
 
@@ -38,6 +39,10 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     from pytorch_lightning.utilities import rank_zero_only
 
     started = time.monotonic()
+    if (finished := finished_metrics(cfg, run_dir)) is not None:
+        print(f"{run_dir} finished already (resume=auto); its metrics.json stands")
+        return finished
+    resume_from = checkpoint_to_resume(cfg, run_dir)
     silence_known_noise()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     main_rank = getattr(rank_zero_only, "rank", 0) == 0  # other DDP ranks read, rank 0 writes
@@ -51,7 +56,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
 
         before_training(cfg, classifier, data, run_dir)  # refuses a misfit, attaches a teacher
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir))
-    trainer.fit(classifier, datamodule=data)
+    trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
     raise_if_pruned(trainer)  # a pruned Optuna trial ends here, without testing
     reason = stop_reason(trainer)
     val = trainer.validate(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]

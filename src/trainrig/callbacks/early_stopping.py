@@ -37,6 +37,19 @@ class EarlyStopping(LightningEarlyStopping):
         self.best_epoch = None
         self._best_weights = None
 
+    def state_dict(self) -> dict[str, Any]:
+        """Lightning's state plus the best epoch (and its weights), so a resumed run has them."""
+        return {
+            **super().state_dict(),
+            "best_epoch": self.best_epoch,
+            "best_weights": self._best_weights,
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        self.best_epoch = state_dict.get("best_epoch")
+        self._best_weights = state_dict.get("best_weights")
+
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.restore_best and self._best_weights is not None:
             pl_module.load_state_dict(self._best_weights)

@@ -97,6 +97,8 @@ class LrFindConfig:
 class TrainTopLevel:
     task_name: str = "train"
     seed: int = bounded(42, ge=0)
+    # auto: continue from the run directory's checkpoints/last.ckpt, if there is one.
+    resume: Optional[str] = bounded(None, choices=("auto",))
     # One metric, or a list of them for a multi-objective sweep (e.g. [val/acc, model/parameters]);
     # compression/* figures need a `compression` option (checked in schema/cross_group.py).
     optimized_metric: Any = "val/acc"

@@ -1,0 +1,136 @@
+"""Resume: a run killed with SIGKILL continues from its last checkpoint to the same result."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+from .conftest import CliRunner
+
+SETTINGS = [
+    "trainer.max_epochs=6",
+    "trainer.deterministic=true",
+    "trainer.enable_progress_bar=false",
+]
+
+
+def _train(cwd: Path, run_dir: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "trainrig", "train", *SETTINGS, f"hydra.run.dir={run_dir}"]
+    return subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _after_epoch(epoch: int) -> Callable[[Path], bool]:
+    """True once the run has logged the validation of `epoch` (last.ckpt follows it)."""
+
+    def reached(run_dir: Path) -> bool:
+        log = run_dir / "csv" / "metrics.csv"
+        return log.is_file() and any(
+            line.startswith(f"{epoch},") for line in log.read_text().splitlines()
+        )
+
+    return reached
+
+
+def _started(run_dir: Path) -> bool:
+    """True once the run wrote its config: data and model are being built, nothing is saved."""
+    return (run_dir / "config.yaml").is_file()
+
+
+def _kill_when(
+    process: subprocess.Popen[str], run_dir: Path, ready: Callable[[Path], bool]
+) -> None:
+    deadline = time.monotonic() + 120
+    while not ready(run_dir):
+        assert process.poll() is None, f"the run ended before it was killed: {process.stderr}"
+        assert time.monotonic() < deadline, "the run never reached the kill point"
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def _progress(run_dir: Path) -> tuple[int, int]:
+    """(epoch, global step) of the run's last checkpoint."""
+    state = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    return state["epoch"], state["global_step"]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cwd = tmp_path_factory.mktemp("uninterrupted")
+    process = _train(cwd, "run")
+    assert process.wait() == 0, process.stderr.read() if process.stderr else ""
+    return cwd / "run"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "kill_point", [_started, _after_epoch(2)], ids=["before-any-checkpoint", "after-epoch-2"]
+)
+def test_a_run_killed_at_any_moment_resumes_to_the_metrics_of_an_uninterrupted_run(
+    kill_point: Callable[[Path], bool], uninterrupted: Path, trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    _kill_when(_train(tmp_path, "run"), run_dir, kill_point)
+    assert not (run_dir / "metrics.json").exists()  # the run directory says it did not finish
+
+    result = trainrig_cli("resume", str(run_dir), cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    expected = json.loads((uninterrupted / "metrics.json").read_text())
+    assert json.loads((run_dir / "metrics.json").read_text()) == expected
+    assert _progress(run_dir) == _progress(uninterrupted)  # no epoch lost, none repeated
+
+
+def test_resuming_a_finished_run_keeps_its_results(
+    uninterrupted: Path, trainrig_cli: CliRunner
+) -> None:
+    metrics = uninterrupted / "metrics.json"
+    before = (metrics.read_bytes(), metrics.stat().st_mtime_ns)
+    result = trainrig_cli("resume", str(uninterrupted), cwd=uninterrupted.parent)
+    assert result.returncode == 0, result.stderr
+    assert "finished already" in result.stdout
+    assert (metrics.read_bytes(), metrics.stat().st_mtime_ns) == before
+
+
+def test_resume_refuses_a_run_directory_of_another_config(
+    uninterrupted: Path, trainrig_cli: CliRunner
+) -> None:
+    (uninterrupted / "metrics.json").rename(uninterrupted / "metrics.json.kept")
+    try:
+        result = trainrig_cli(
+            "train", *SETTINGS, "model=mlp", f"hydra.run.dir={uninterrupted}", "resume=auto",
+            cwd=uninterrupted.parent,
+        )  # fmt: skip
+    finally:
+        (uninterrupted / "metrics.json.kept").rename(uninterrupted / "metrics.json")
+    assert result.returncode == 2
+    assert "holds a run of another config" in result.stderr and "model." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nowhere"], "is not a run directory"),
+        ([], "usage: trainrig resume RUN_DIR"),
+        (["a", "b"], "usage: trainrig resume RUN_DIR"),
+    ],
+)
+def test_resume_of_something_that_is_not_a_run_directory_is_refused(
+    args: list[str], message: str, trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    result = trainrig_cli("resume", *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "outputs").exists()
