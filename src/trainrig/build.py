@@ -20,6 +20,7 @@ from trainrig.augmentation import BatchAugmentation
 from trainrig.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.callbacks.progress_bar import ProgressBar
 from trainrig.callbacks.random_state import RandomStateInCheckpoint
+from trainrig.checkpoint_io import SafeCheckpointIO
 from trainrig.classifier import Classifier
 from trainrig.compression.iterative_pruning import IterativePruning
 from trainrig.data.modules import ClassificationData
@@ -148,5 +149,6 @@ def build_trainer(cfg: DictConfig, run_dir: Path, callbacks: list[Callback]) -> 
         callbacks=callbacks,
         logger=build_loggers(cfg, run_dir),
         strategy=strategy,
+        plugins=[SafeCheckpointIO()],  # atomic saves, weights-only loads
         default_root_dir=str(run_dir),
     )

@@ -17,6 +17,11 @@ def one_line_errors() -> bool:
     return os.environ.get(ONE_LINE_ERRORS_FLAG) == "1"
 
 
+def print_warning(message: str) -> None:
+    """Print `trainrig: warning: MESSAGE` on stderr: something the user chose that is unsafe."""
+    print(f"trainrig: warning: {message}", file=sys.stderr)
+
+
 class ConfigError(Exception):
     """A bad config value, option, key or path; the message names it and the way out."""
 
@@ -32,6 +37,9 @@ def config_error_in(error: BaseException) -> ConfigError | None:
 
 
 def exit_with(message: str, status: int = EXIT_CONFIG_ERROR) -> NoReturn:
-    """Print `trainrig: error: MESSAGE` on stderr and exit with `status` (2: bad input)."""
-    print(f"trainrig: error: {message}", file=sys.stderr)
+    """Print `trainrig: error: MESSAGE` (passwords in URLs redacted) on stderr and exit with
+    `status` (2: bad input)."""
+    from trainrig.redaction import redacted
+
+    print(f"trainrig: error: {redacted(message)}", file=sys.stderr)
     raise SystemExit(status)

@@ -1,4 +1,4 @@
-"""Files a run leaves behind, written atomically (temporary file, then rename)."""
+"""Files a run leaves behind: written atomically (temporary file, then rename), redacted."""
 
 from __future__ import annotations
 
@@ -9,17 +9,22 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from trainrig.redaction import redacted
+
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.json"
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a crash never leaves a truncated file under that name."""
+    """Write `text` to `path` so that a crash never leaves a truncated file under that name.
+
+    Any `scheme://user:password@` in `text` is written as `scheme://user:***@`.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.write(redacted(text))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -17,6 +17,7 @@ from trainrig.build import (
     build_trainer,
     display_callbacks,
 )
+from trainrig.checkpoint_io import SafeCheckpointIO
 from trainrig.checkpoints import load_config_from_checkpoint
 from trainrig.data.stats_cache import cache_normalization
 from trainrig.known_noise import silence_known_noise
@@ -118,6 +119,7 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         **{k: v for k, v in cfg.trainer.items() if k != "_target_"},
         logger=build_loggers(cfg, run_dir),
         callbacks=display_callbacks(cfg),
+        plugins=[SafeCheckpointIO()],  # weights-only loads
         default_root_dir=str(run_dir),
     )
     metrics = dict(

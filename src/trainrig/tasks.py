@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
@@ -17,6 +17,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from trainrig.distributed import ddp_ranks_rerun_this_job
 from trainrig.errors import ConfigError, config_error_in, exit_with, one_line_errors
+from trainrig.redaction import redact_files, redact_logs
+from trainrig.target_allowlist import OPT_IN, check_targets_resolve
 from trainrig.validate import validate
 
 
@@ -61,18 +63,36 @@ def _config_errors_reported() -> Iterator[None]:
         _reject(found)
 
 
-def _check_checkpoint_path(path: Path) -> None:
+def _validated(cfg: DictConfig, task: str) -> dict[str, Any]:
+    """The config checked (schemas, then `_target_`s imported and checked) and resolved; the
+    passwords in Hydra's saved configs and in the log output redacted."""
+    redact_logs()
+    saved = HydraConfig.get().output_subdir  # `.hydra`, or None when Hydra saves nothing
+    if saved is not None:
+        redact_files(_run_dir() / saved)
+    values = validate(cfg, task)
+    check_targets_resolve(values, values.get(OPT_IN) is True)
+    return values
+
+
+def _checkpoint_to_read(values: dict[str, Any]) -> str:
+    """`ckpt_path` once it is known to exist, hold plain data and name allowed targets only."""
+    path = Path(values["ckpt_path"])
     if not path.is_file():
         raise ConfigError(
             f"ckpt_path: no checkpoint file at {path}; pass the .ckpt a training run wrote, "
             "e.g. ckpt_path=outputs/train/runs/<run>/checkpoints/best.ckpt"
         )
+    from trainrig.checkpoints import vetted_checkpoint
+
+    trust, allow_any = values.get("trust_checkpoint") is True, values.get(OPT_IN) is True
+    return str(vetted_checkpoint(path, trust, allow_any, _run_dir()))
 
 
 def train_task(cfg: DictConfig) -> float | list[float]:
     """Validate, train, test; return the `optimized_metric` (one, or a list) for Hydra sweepers."""
     with _config_errors_reported():
-        values = validate(cfg, "train")
+        values = _validated(cfg, "train")
         from trainrig.runner import train
 
         with ddp_ranks_rerun_this_job("train"):
@@ -84,7 +104,7 @@ def train_task(cfg: DictConfig) -> float | list[float]:
 def lr_find_task(cfg: DictConfig) -> float | None:
     """Validate, then run the learning-rate range test; return the suggested learning rate."""
     with _config_errors_reported():
-        values = validate(cfg, "lr_find")
+        values = _validated(cfg, "lr_find")
         from trainrig.lr_finder import find_lr
 
         return find_lr(OmegaConf.create(values), _run_dir())
@@ -93,8 +113,8 @@ def lr_find_task(cfg: DictConfig) -> float | None:
 def compress_task(cfg: DictConfig) -> float:
     """Validate, then compress the checkpoint at `ckpt_path`; return the compressed test/acc."""
     with _config_errors_reported():
-        values = validate(cfg, "compress")
-        _check_checkpoint_path(Path(values["ckpt_path"]))
+        values = _validated(cfg, "compress")
+        values["ckpt_path"] = _checkpoint_to_read(values)
         from trainrig.runner import compress_checkpoint
 
         report = compress_checkpoint(OmegaConf.create(values), _run_dir())
@@ -104,8 +124,8 @@ def compress_task(cfg: DictConfig) -> float:
 def eval_task(cfg: DictConfig) -> float:
     """Validate, then test the checkpoint at `ckpt_path`; return its test accuracy."""
     with _config_errors_reported():
-        values = validate(cfg, "eval")
-        _check_checkpoint_path(Path(values["ckpt_path"]))
+        values = _validated(cfg, "eval")
+        values["ckpt_path"] = _checkpoint_to_read(values)
         from trainrig.runner import evaluate
 
         metrics = evaluate(OmegaConf.create(values), _run_dir())

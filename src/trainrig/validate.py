@@ -22,6 +22,7 @@ from trainrig.schema import (
 )
 from trainrig.schema.cross_group import check_across_groups
 from trainrig.schema.run import CompressTopLevel
+from trainrig.target_allowlist import OPT_IN, check_targets
 
 TOP_LEVEL_SCHEMAS: dict[str, type] = {
     "train": TrainTopLevel,
@@ -45,6 +46,7 @@ def resolved(cfg: DictConfig) -> dict[str, Any]:
 def validate(cfg: DictConfig, task: str = "train") -> dict[str, Any]:
     """Validate a composed `train` or `eval` config and return it resolved."""
     values = resolved(cfg)
+    check_targets(values, allow_any=values.get(OPT_IN) is True)
     groups = [g for g in (*COMPONENT_GROUPS, "logger") if g in values]
     nested = [k for k in NESTED_SCHEMAS if k in values]
     top_level = {k: v for k, v in values.items() if k not in groups and k not in nested}

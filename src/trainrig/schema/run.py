@@ -102,6 +102,9 @@ class TrainTopLevel:
     # One metric, or a list of them for a multi-objective sweep (e.g. [val/acc, model/parameters]);
     # compression/* figures need a `compression` option (checked in schema/cross_group.py).
     optimized_metric: Any = "val/acc"
+    # true: `_target_` may name any callable, not only trainrig's and its libraries' (a config
+    # you did not write could then run its own code; see target_allowlist.py).
+    allow_any_target: bool = False
 
     def __post_init__(self) -> None:
         wanted = self.optimized_metric
@@ -118,9 +121,17 @@ class TrainTopLevel:
 class EvalTopLevel:
     task_name: str = "eval"
     ckpt_path: str = MISSING
+    # true: a checkpoint holding pickled Python objects is loaded anyway (running any code it
+    # holds), with a warning; false: tensors and plain data only (torch.load(weights_only=True)).
+    trust_checkpoint: bool = False
+    allow_any_target: bool = False  # as in TrainTopLevel; also checks the checkpoint's config
 
 
 @dataclass
 class CompressTopLevel:
     task_name: str = "compress"
     ckpt_path: str = MISSING
+    # true: a checkpoint holding pickled Python objects is loaded anyway (running any code it
+    # holds), with a warning; false: tensors and plain data only (torch.load(weights_only=True)).
+    trust_checkpoint: bool = False
+    allow_any_target: bool = False  # as in TrainTopLevel; also checks the checkpoint's config

@@ -7,7 +7,6 @@ parameters are queued again (at most `max_retries` times) so the study still end
 
 from __future__ import annotations
 
-import re
 import time
 import warnings
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from trainrig.errors import ConfigError
+from trainrig.redaction import redacted
 
 STUDY_FILE = "study.db"
 WORKER = "worker"  # user attribute: host:pid of the process whose objective runs the trial
@@ -26,11 +26,6 @@ def storage_url(settings: dict[str, Any], sweep_dir: Path) -> str:
     """The configured storage URL, or a SQLite file `study.db` in the sweep directory."""
     url = settings.get("storage")
     return str(url) if url else f"sqlite:///{(sweep_dir / STUDY_FILE).resolve()}"
-
-
-def redacted(url: str) -> str:
-    """The URL with any password replaced by ***."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
 @contextmanager

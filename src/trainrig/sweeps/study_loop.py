@@ -20,6 +20,8 @@ from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from trainrig.errors import ConfigError
+from trainrig.redaction import redact_logs
+from trainrig.results import write_atomic
 from trainrig.sweeps.objective import SurplusTrial, TrialFailed, make_objective
 from trainrig.sweeps.outputs import write_outputs
 from trainrig.sweeps.plots import write_plots
@@ -33,6 +35,7 @@ from trainrig.sweeps.workers import (
     threads_per_worker,
     visible_gpus,
 )
+from trainrig.target_allowlist import OPT_IN, check_callable_name, check_targets_resolve
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -61,6 +64,16 @@ def _sampler(node: Any, space: SearchSpace, seed_offset: int = 0) -> Any:
             )
         settings.setdefault("search_space", space.grid)
     return instantiate(settings)
+
+
+def check_sweeper_targets(settings: dict[str, Any], allow_any: bool) -> None:
+    """The sampler, the pruner and `custom_search_space` obey the `_target_` allow-list too."""
+    if allow_any:
+        return
+    check_targets_resolve(settings, allow_any, prefix="hydra.sweeper")
+    extend = settings.get("custom_search_space")
+    if extend:
+        check_callable_name("hydra.sweeper.custom_search_space", str(extend))
 
 
 def _metrics(config: DictConfig) -> list[str]:
@@ -179,7 +192,9 @@ def run_study(
     """Run trials until the study holds `n_trials` finished ones; write the sweep's outputs."""
     sweep_dir = Path(config.hydra.sweep.dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(config, sweep_dir / "multirun.yaml")
+    redact_logs()
+    write_atomic(sweep_dir / "multirun.yaml", OmegaConf.to_yaml(config))  # passwords redacted
+    check_sweeper_targets(settings, config.get(OPT_IN) is True)
     space = search_space(dict(settings.get("params") or {}), arguments)
     metrics = _metrics(config)
     directions = _directions(settings.get("direction", "minimize"), len(metrics))
