@@ -70,7 +70,8 @@ def check_sweeper_targets(settings: dict[str, Any], allow_any: bool) -> None:
     """The sampler, the pruner and `custom_search_space` obey the `_target_` allow-list too."""
     if allow_any:
         return
-    check_targets_resolve(settings, allow_any, prefix="hydra.sweeper")
+    built = {key: settings.get(key) for key in ("sampler", "pruner")}  # what trainrig builds
+    check_targets_resolve(built, allow_any, prefix="hydra.sweeper")
     extend = settings.get("custom_search_space")
     if extend:
         check_callable_name("hydra.sweeper.custom_search_space", str(extend))

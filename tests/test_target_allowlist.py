@@ -1,0 +1,219 @@
+"""`_target_` may only name callables of trainrig and its libraries unless the user opts in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_module
+from omegaconf import DictConfig, OmegaConf
+
+from hydra_plugins.trainrig_optuna_sweeper.optuna_sweeper import PRUNERS, SAMPLERS
+from trainrig.config_tree import iter_options
+from trainrig.errors import ConfigError
+from trainrig.resolvers import register_resolvers
+from trainrig.sweeps.study_loop import check_sweeper_targets
+from trainrig.target_allowlist import check_callable_name, is_allowed, targets_in
+
+from .conftest import CliRunner
+from .test_bad_input import _assert_clean_rejection
+
+# (target, allowed by its name alone)
+BY_NAME = [
+    ("trainrig.models.cnn.build_cnn", True),
+    ("torch.optim.AdamW", True),
+    ("torchvision.models.resnet18", True),
+    ("kornia.augmentation.RandomCrop", True),
+    ("pytorch_lightning.Trainer", True),
+    ("lightning.pytorch.Trainer", True),
+    ("torchmetrics.classification.MulticlassAccuracy", True),
+    ("optuna.samplers.TPESampler", True),
+    ("os.system", False),
+    ("subprocess.run", False),
+    ("builtins.eval", False),
+    ("posix.system", False),
+    ("torchvisionx.evil", False),  # a prefix of the name is not its module
+    ("trainrig_plugins.evil", False),
+    ("torch.load", False),  # code loaders of allowed libraries
+    ("torch.hub.load", False),
+    ("torch.utils.cpp_extension.load_inline", False),
+    ("torch.ops.load_library", False),
+    ("faulty_model.build", False),
+]
+
+# Names under an allowed module whose object lives elsewhere: refused once resolved.
+RESOLVED_ELSEWHERE = [
+    ("torch.os.system", "posix.system"),
+    ("trainrig.tasks.shutil.rmtree", "shutil.rmtree"),
+    ("trainrig.cli.os.system", "posix.system"),
+    ("torch.sys", "a module"),
+]
+
+
+@pytest.mark.parametrize(("target", "really"), RESOLVED_ELSEWHERE)
+def test_a_name_under_an_allowed_module_is_checked_by_what_it_resolves_to(
+    target: str, really: str
+) -> None:
+    assert is_allowed(target)
+    with pytest.raises(ConfigError, match=f"'{target}' \\(which is {really}\\)"):
+        check_callable_name("x._target_", target)
+
+
+def test_allowed_targets_resolve_where_they_say() -> None:
+    for target in ("trainrig.models.cnn.build_cnn", "torch.optim.AdamW", "torch.nn.ReLU"):
+        check_callable_name("x._target_", target)
+
+
+def test_targets_are_found_at_any_depth_with_their_full_key() -> None:
+    config = {
+        "model": {"_target_": "a.b", "head": {"_target_": "c.d"}},
+        "logger": {"csv": {"_target_": "e.f"}},
+        "callbacks": [{"_target_": "g.h"}, {"nested": [{"_target_": "i.j"}]}],
+    }
+    assert list(targets_in(config)) == [
+        ("model._target_", "a.b"),
+        ("model.head._target_", "c.d"),
+        ("logger.csv._target_", "e.f"),
+        ("callbacks[0]._target_", "g.h"),
+        ("callbacks[1].nested[0]._target_", "i.j"),
+    ]
+
+
+def _composed(*overrides: str, hydra: bool = False) -> DictConfig:
+    register_resolvers()
+    with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+        return compose("train", overrides=list(overrides), return_hydra_config=hydra)
+
+
+def _plain(cfg: DictConfig) -> dict[str, object]:
+    return OmegaConf.to_container(cfg, resolve=False)  # type: ignore[return-value]
+
+
+SHIPPED = [o for o in iter_options() if o.source == "built-in" and o.group != "sweep"]
+
+
+@pytest.mark.parametrize("option", SHIPPED, ids=[f"{o.group}={o.name}" for o in SHIPPED])
+def test_every_shipped_option_names_allowed_targets_only(option: object, in_repo: Path) -> None:
+    from trainrig.target_allowlist import check_targets_resolve
+
+    cfg = _composed(f"{option.group}={option.name}")  # type: ignore[attr-defined]
+    check_targets_resolve(_plain(cfg), allow_any=False)
+
+
+def test_every_experiment_names_allowed_targets_only(in_repo: Path) -> None:
+    from trainrig.target_allowlist import check_targets_resolve
+
+    experiments = sorted((in_repo / "experiments").glob("*.yaml"))
+    assert experiments
+    for path in experiments:
+        check_targets_resolve(_plain(_composed(f"experiment={path.stem}")), allow_any=False)
+
+
+SWEEPER_OPTIONS = [
+    *(f"hydra/sweeper/sampler={name}" for name in SAMPLERS),
+    *(f"hydra/sweeper/pruner={name}" for name in PRUNERS),
+]
+
+
+def test_the_sweepers_own_samplers_and_pruners_are_allowed(in_repo: Path) -> None:
+    presets = [f"sweep={o.name}" for o in iter_options("sweep")]
+    for choice in ["hydra/sweeper=optuna", *presets, *SWEEPER_OPTIONS]:
+        overrides = ["hydra/sweeper=optuna"] + ([choice] if "=optuna" not in choice else [])
+        cfg = _composed(*overrides, hydra=True)
+        check_sweeper_targets(_plain(cfg.hydra.sweeper), allow_any=False)
+
+
+def test_custom_search_space_obeys_the_allow_list() -> None:
+    with pytest.raises(ConfigError, match=r"hydra.sweeper.custom_search_space: 'os.system'"):
+        check_sweeper_targets({"custom_search_space": "os.system"}, allow_any=False)
+    with pytest.raises(ConfigError, match=r"hydra.sweeper.sampler._target_: 'evil.Sampler'"):
+        check_sweeper_targets({"sampler": {"_target_": "evil.Sampler"}}, allow_any=False)
+    check_sweeper_targets({"custom_search_space": "my_space.extend"}, allow_any=True)
+
+
+# ------------------------------------------------------------------ through the real CLI
+
+EVIL_EXPERIMENT = """# @package _global_
+model:
+  _target_: {target}
+  _partial_: false
+  {argument}
+"""
+
+
+@pytest.mark.parametrize(
+    ("target", "argument"),
+    [("os.system", "command: touch {marker}"), ("subprocess.run", "args: [touch, {marker}]")],
+)
+def test_an_experiment_naming_outside_code_is_refused_and_nothing_runs(
+    target: str, argument: str, trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "evil.yaml").write_text(
+        EVIL_EXPERIMENT.format(target=target, argument=argument.format(marker=marker))
+    )
+    result = trainrig_cli("train", "experiment=evil", "trainer=smoke", cwd=tmp_path)
+    _assert_clean_rejection(
+        result, f"model._target_: '{target}' is not under trainrig's allowed modules", tmp_path
+    )
+    assert "allow_any_target=true" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not marker.exists()
+
+
+def test_a_deep_target_in_a_user_option_is_refused(trainrig_cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "conf" / "data").mkdir(parents=True)
+    (tmp_path / "conf" / "data" / "sneaky.yaml").write_text(
+        "# Digits, with a surprise.\ndefaults:\n  - digits\n  - _self_\n"
+        "extra:\n  steps:\n    - _target_: builtins.exec\n      _args_: ['print(1)']\n"
+    )
+    result = trainrig_cli("train", "data=sneaky", cwd=tmp_path)
+    _assert_clean_rejection(result, "data.extra.steps[0]._target_: 'builtins.exec'", tmp_path)
+
+
+OWN_MODEL = """
+import torch
+
+
+def build(input_shape, num_classes):
+    \"\"\"A linear classifier of the user's own.\"\"\"
+    size = 1
+    for dim in input_shape:
+        size *= dim
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(size, num_classes))
+"""
+
+
+def test_the_opt_in_lets_a_users_own_module_through(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "own_model.py").write_text(OWN_MODEL)
+    (tmp_path / "conf" / "model").mkdir(parents=True)
+    (tmp_path / "conf" / "model" / "own.yaml").write_text(
+        "# My linear model.\n_target_: own_model.build\n_partial_: true\n"
+    )
+    refused = trainrig_cli("train", "model=own", "trainer=smoke", cwd=tmp_path)
+    _assert_clean_rejection(refused, "model._target_: 'own_model.build'", tmp_path)
+    result = trainrig_cli(
+        "train", "model=own", "trainer=smoke", "allow_any_target=true", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(list(tmp_path.glob("outputs/train/runs/*/metrics.json"))) == 1
+
+
+def test_a_sweep_with_an_outside_search_space_function_is_refused(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    (tmp_path / "space.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\ndef extend(c, t): ...\n"
+    )
+    result = trainrig_cli(
+        "train", "-m", "hydra/sweeper=optuna", "hydra.sweep.dir=sweep", "trainer=smoke",
+        "hydra.sweeper.custom_search_space=space.extend", "model=cnn,mlp", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "hydra.sweeper.custom_search_space: 'space.extend' is not under" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not marker.exists()
