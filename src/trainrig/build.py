@@ -18,6 +18,7 @@ from pytorch_lightning.loggers import Logger
 
 from trainrig.augmentation import BatchAugmentation
 from trainrig.callbacks.config_in_checkpoint import ConfigInCheckpoint
+from trainrig.callbacks.log_hyperparameters import LogHyperparameters
 from trainrig.callbacks.progress_bar import ProgressBar
 from trainrig.callbacks.random_state import RandomStateInCheckpoint
 from trainrig.checkpoint_io import SafeCheckpointIO
@@ -111,7 +112,8 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
         callbacks.append(instantiate(cfg.early_stopping))
     callbacks += compression_callbacks(cfg, run_dir)  # after early stopping: see its on_fit_end
     if cfg.logger:
-        callbacks.append(LearningRateMonitor())  # at each schedule's own interval
+        # the lr at each schedule's own interval; the config as flat hyperparameters
+        callbacks += [LearningRateMonitor(), LogHyperparameters(cfg)]
     callbacks += pruning_callbacks(cfg.checkpoint.monitor)  # when run as an Optuna trial
     return callbacks + display_callbacks(cfg)
 

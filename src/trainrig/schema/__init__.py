@@ -22,6 +22,7 @@ from trainrig.schema.data import (
     ImageFolderConfig,
     TorchvisionDatasetConfig,
 )
+from trainrig.schema.loggers import MLflowLoggerConfig, TensorBoardLoggerConfig
 from trainrig.schema.models import CNNConfig, MLPConfig, ResNetConfig, TorchvisionConfig
 from trainrig.schema.optim import (
     AdamConfig,
@@ -73,6 +74,8 @@ SCHEMAS: dict[str, type] = {
         EarlyStoppingConfig,
         TrainerConfig,
         CSVLoggerConfig,
+        TensorBoardLoggerConfig,
+        MLflowLoggerConfig,
         NamedStrategyConfig,
         PruningConfig,
         IterativePruningConfig,

@@ -1,0 +1,1 @@
+"""Builders of the `logger` group's options that need more than Lightning's own class."""
