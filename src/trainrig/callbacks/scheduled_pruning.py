@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 from trainrig.callbacks.early_stopping import EarlyStopping
+from trainrig.checkpoint_io import save_atomic
 from trainrig.compression.pruning import PRUNABLE
 
 Weights = list[tuple[nn.Module, str]]
@@ -87,7 +88,7 @@ class ScheduledPruning(ModelPruning):
         if epoch == min(self.schedule) and self.dense_path is not None and trainer.is_global_zero:
             self.dense_path.parent.mkdir(parents=True, exist_ok=True)
             dense = {k: v.detach().cpu() for k, v in pl_module.state_dict().items()}
-            torch.save(dense, self.dense_path)
+            save_atomic(dense, self.dense_path)
         super().on_train_epoch_end(trainer, pl_module)
         if epoch == max(self.schedule):
             _forget_best(trainer)

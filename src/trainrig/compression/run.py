@@ -25,6 +25,7 @@ from torch import nn
 from torchmetrics import Metric
 
 from trainrig.build import CHECKPOINT_DIR, display_callbacks
+from trainrig.checkpoint_io import save_atomic
 from trainrig.classifier import Classifier
 from trainrig.compression.distillation import (
     Distillation,
@@ -142,7 +143,7 @@ def compress(cfg: DictConfig, classifier: Classifier, data: Any, run_dir: Path) 
     else:
         compressed = _compressed(cfg, method, classifier, data)
     after = measure(compressed, data, example)
-    torch.save(compressed.state_dict(), run_dir / CHECKPOINT_DIR / COMPRESSED_FILE)
+    save_atomic(compressed.state_dict(), run_dir / CHECKPOINT_DIR / COMPRESSED_FILE)
     settings = OmegaConf.to_container(cfg.compression, resolve=True)
     report = {"compression": settings, "before": before, "after": after}
     if cfg.compression.get("export") == "onnx":
