@@ -27,6 +27,9 @@ commands:
                            prune (and fine-tune) or quantize a trained checkpoint, with a report
   resume RUN_DIR           continue an interrupted training run from its last checkpoint
   list [GROUP]             list every option of every config group (or of one group)
+  report PATH... [--out DIR]
+                           compare runs, multiruns and sweeps: report.md and report.html with a
+                           table of what differs, sorted by the objective, and training curves
 
 `trainrig COMMAND --help` shows a command's config groups and options.
 Errors print one line; set HYDRA_FULL_ERROR=1 for the full traceback.
@@ -35,7 +38,7 @@ Shell completion (bash): eval "$(trainrig -sc install=bash)"
 
 # command -> its primary config (conf/NAME.yaml) and task function (trainrig.tasks.NAME_task)
 HYDRA_COMMANDS = {"train": "train", "eval": "eval", "lr-find": "lr_find", "compress": "compress"}
-COMMANDS = (*HYDRA_COMMANDS, "resume", "list")
+COMMANDS = (*HYDRA_COMMANDS, "resume", "list", "report")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -53,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(list_options(rest))
     if command == "resume":
         _resume(rest)
+    if command == "report":
+        from trainrig.report.command import main as report
+
+        sys.exit(report(rest))
     if command not in HYDRA_COMMANDS:
         exit_with(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
     _run_hydra_app(command, rest)

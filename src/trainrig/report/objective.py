@@ -1,0 +1,52 @@
+"""Which metric orders the report's runs, and which way.
+
+The metric is the runs' `optimized_metric` (the first one of a multi-objective run). Its
+direction is `checkpoint.mode` when the checkpoint monitors that same metric; otherwise the
+name's convention: losses, parameter counts and byte sizes are better lower, the rest higher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trainrig.report.discover import Run
+
+LOWER_IS_BETTER = ("loss", "parameters", "bytes")
+DEFAULT_METRIC = "val/acc"
+
+
+@dataclass(frozen=True)
+class Objective:
+    metric: str
+    higher_is_better: bool
+    reason: str  # where the direction came from, said in the report
+
+    def describe(self) -> str:
+        order = "highest" if self.higher_is_better else "lowest"
+        return f"sorted by `{self.metric}`, {order} first ({self.reason})"
+
+
+def _named_metric(run: Run) -> str:
+    named = run.config.get("optimized_metric")
+    if isinstance(named, str) and named.startswith("["):  # a list, flattened to its text
+        named = named.strip("[]").split(",")[0].strip().strip("'\"")
+    return named if isinstance(named, str) and named else DEFAULT_METRIC
+
+
+def objective_of(runs: list[Run]) -> Objective:
+    """The objective of the first run (runs compared in one report share one, as a rule)."""
+    run = runs[0]
+    metric = _named_metric(run)
+    if run.config.get("checkpoint.monitor") == metric and run.config.get("checkpoint.mode"):
+        mode = run.config["checkpoint.mode"]
+        return Objective(metric, mode == "max", f"checkpoint.mode={mode}")
+    lower = metric.rsplit("/", 1)[-1].endswith(LOWER_IS_BETTER)
+    return Objective(metric, not lower, "by the metric's name")
+
+
+def sorted_by(objective: Objective, runs: list[Run]) -> list[Run]:
+    """Best first; runs without the metric (unfinished) last, in path order."""
+    scored = [r for r in runs if objective.metric in r.metrics]
+    unscored = [r for r in runs if objective.metric not in r.metrics]
+    scored.sort(key=lambda r: r.metrics[objective.metric], reverse=objective.higher_is_better)
+    return scored + unscored

@@ -1,0 +1,54 @@
+"""The report's table: one row per run, the config keys that differ, then the final metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trainrig.flat_config import Scalar
+from trainrig.report.discover import Run
+
+ABSENT = "—"
+
+
+def differing_keys(runs: list[Run]) -> list[str]:
+    """Config keys whose value is not the same in every run (absent counts as a value)."""
+    keys = sorted({key for run in runs for key in run.config})
+    return [k for k in keys if len({repr(run.config.get(k, ABSENT)) for run in runs}) > 1]
+
+
+def metric_names(runs: list[Run], first: str) -> list[str]:
+    """Every final metric any run has, `first` (the objective) leading."""
+    names = sorted({name for run in runs for name in run.metrics} - {first})
+    return [first, *names] if any(first in run.metrics for run in runs) else names
+
+
+def shown(value: Scalar | float) -> str:
+    """A cell's text: whole numbers in full, others to 4 significant digits, null as `null`."""
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value:.4g}"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class RunsTable:
+    config_keys: list[str]
+    metrics: list[str]
+    rows: list[list[str]]  # per run: config values, then metrics (without the run's name)
+
+    @property
+    def header(self) -> list[str]:
+        return [*self.config_keys, *self.metrics]
+
+
+def runs_table(runs: list[Run], objective_metric: str) -> RunsTable:
+    """The table of `runs` in the order given."""
+    keys = differing_keys(runs)
+    metrics = metric_names(runs, objective_metric)
+    rows = [
+        [shown(run.config.get(k, ABSENT)) for k in keys]
+        + [shown(run.metrics[m]) if m in run.metrics else ABSENT for m in metrics]
+        for run in runs
+    ]
+    return RunsTable(config_keys=keys, metrics=metrics, rows=rows)

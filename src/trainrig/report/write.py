@@ -1,0 +1,99 @@
+"""Put the report together: plots written, sweep plots copied, report.md and report.html."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from trainrig.report.blocks import Block, Heading, Image, Link, Table, Text, to_html, to_markdown
+from trainrig.report.curves import read_curves
+from trainrig.report.discover import Found, Run, Sweep
+from trainrig.report.objective import objective_of, sorted_by
+from trainrig.report.plots import plot_overlay, plot_run
+from trainrig.report.table import runs_table
+from trainrig.results import write_atomic
+
+TITLE = "trainrig report"
+PLOTS_DIR = "plots"
+SWEEPS_DIR = "sweeps"
+
+
+def run_labels(runs: list[Run]) -> dict[Path, str]:
+    """Each run's path relative to the folder all runs share (its own name for a single run)."""
+    if len(runs) == 1:
+        return {runs[0].path: runs[0].path.resolve().name}
+    common = Path(os.path.commonpath([r.path.resolve() for r in runs]))
+    return {r.path: r.path.resolve().relative_to(common).as_posix() for r in runs}
+
+
+def _file_name(index: int, label: str) -> str:
+    return f"{index:02d}-{re.sub(r'[^A-Za-z0-9._-]+', '_', label)}"
+
+
+def _relative(path: Path, out: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), out.resolve())).as_posix()
+
+
+def runs_blocks(runs: list[Run], out: Path) -> list[Block]:
+    """The table of runs (best first), the overlay of their curves, then each run's curves."""
+    objective = objective_of(runs)
+    ordered = sorted_by(objective, runs)
+    labels = run_labels(ordered)
+    table = runs_table(ordered, objective.metric)
+    differ = ", ".join(f"`{k}`" for k in table.config_keys) or "none: every run has one config"
+    rows = [
+        [str(i + 1), labels[r.path], *row]
+        for i, (r, row) in enumerate(zip(ordered, table.rows, strict=True))
+    ]
+    links = {i: _relative(r.path, out) for i, r in enumerate(ordered)}
+    blocks: list[Block] = [
+        Heading(2, f"Runs ({len(ordered)})"),
+        Text(f"Best first, {objective.describe()}. Config keys that differ: {differ}."),
+        Table(header=["#", "run", *table.header], rows=rows, links=links, link_column=1),
+    ]
+    curves = {labels[r.path]: read_curves(r.curves_file) for r in ordered}
+    blocks += [Heading(2, "Training curves")]
+    if len(ordered) > 1:
+        overlay = plot_overlay(curves, out / PLOTS_DIR / "overlay.png")
+        blocks.append(Image(_relative(overlay, out), "every run overlaid"))
+    for i, run in enumerate(ordered):
+        label = labels[run.path]
+        png = plot_run(curves[label], label, out / PLOTS_DIR / f"{_file_name(i + 1, label)}.png")
+        blocks += [Heading(3, f"{i + 1}. `{label}`"), Image(_relative(png, out), label)]
+    return blocks
+
+
+def sweep_blocks(sweeps: list[Sweep], out: Path) -> list[Block]:
+    """Each sweep's summary and its own plots, copied next to the report."""
+    blocks: list[Block] = [Heading(2, f"Sweeps ({len(sweeps)})")] if sweeps else []
+    for i, sweep in enumerate(sweeps):
+        name = sweep.path.resolve().name
+        copied = out / SWEEPS_DIR / _file_name(i + 1, name)
+        copied.mkdir(parents=True, exist_ok=True)
+        trials = ", ".join(f"{n} {s.lower()}" for s, n in sweep.summary.get("trials", {}).items())
+        blocks += [Heading(3, name), Text(f"Trials: {trials or 'none'}.")]
+        best = sweep.summary.get("best")
+        if best:
+            params = ", ".join(f"`{k}={v}`" for k, v in best["params"].items())
+            blocks.append(Text(f"Best: trial {best['number']}, {best['value']:.4g}; {params}."))
+        for plot in sweep.plots:
+            target = Path(shutil.copy2(plot, copied / plot.name))
+            if plot.suffix == ".png":
+                blocks.append(Image(_relative(target, out), plot.stem))
+            else:
+                blocks.append(Link(_relative(target, out), f"{plot.stem} (interactive)"))
+    return blocks
+
+
+def write_report(found: Found, paths: list[Path], out: Path) -> list[Path]:
+    """Write report.md, report.html and their images into `out`; return the two reports."""
+    out.mkdir(parents=True, exist_ok=True)
+    shown = ", ".join(f"`{p}`" for p in paths)
+    blocks: list[Block] = [Heading(1, TITLE), Text(f"From {shown}.")]
+    blocks += runs_blocks(found.runs, out) + sweep_blocks(found.sweeps, out)
+    markdown, page = out / "report.md", out / "report.html"
+    write_atomic(markdown, to_markdown(blocks))
+    write_atomic(page, to_html(blocks, TITLE))
+    return [markdown, page]
