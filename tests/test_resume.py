@@ -134,3 +134,19 @@ def test_resume_of_something_that_is_not_a_run_directory_is_refused(
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "outputs").exists()
+
+
+def test_a_password_redacted_in_the_saved_config_still_matches(tmp_path: Path) -> None:
+    from omegaconf import OmegaConf
+
+    from trainrig.resume import checkpoint_to_resume
+
+    url = "postgresql://trainer:s3cret@127.0.0.1/runs"
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
+    (tmp_path / "config.yaml").write_text("tracking: postgresql://trainer:***@127.0.0.1/runs\n")
+    wanted = OmegaConf.create({"tracking": url, "resume": "auto"})
+    assert checkpoint_to_resume(wanted, tmp_path) == tmp_path / "checkpoints" / "last.ckpt"
+    other = OmegaConf.create({"tracking": url.replace("runs", "other"), "resume": "auto"})
+    with pytest.raises(Exception, match="tracking"):
+        checkpoint_to_resume(other, tmp_path)

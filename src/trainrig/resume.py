@@ -16,6 +16,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from trainrig.errors import ConfigError
+from trainrig.redaction import redacted
 from trainrig.results import CONFIG_FILE, METRICS_FILE
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
@@ -65,8 +66,14 @@ def _flat(cfg: Any) -> dict[str, Any]:
 
 
 def _differing_keys(saved: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """The keys whose values differ; passwords count as equal, since config.yaml holds *** for
+    them."""
+
+    def shown(value: Any) -> Any:
+        return redacted(value) if isinstance(value, str) else value
+
     keys = (saved.keys() | wanted.keys()) - {RESUME_KEY}
-    return sorted(k for k in keys if saved.get(k) != wanted.get(k))
+    return sorted(k for k in keys if shown(saved.get(k)) != shown(wanted.get(k)))
 
 
 def resume_arguments(args: list[str]) -> list[str]:
