@@ -100,3 +100,21 @@ def test_several_loggers_compose_into_one_mapping(
 ) -> None:
     cfg = compose_train("logger=[csv,tensorboard,mlflow]")
     assert set(cfg.logger) == {"csv", "tensorboard", "mlflow"}
+
+
+def test_flat_config_uses_override_keys_and_redacts_passwords() -> None:
+    from trainrig.flat_config import flat_config
+
+    config = {
+        "optimizer": {"lr": 0.1, "betas": [0.9, 0.99]},
+        "scheduler": {},
+        "storage": "postgresql://user:secret@host/db",
+        "resume": None,
+    }
+    assert flat_config(config) == {
+        "optimizer.lr": 0.1,
+        "optimizer.betas": "[0.9, 0.99]",
+        "scheduler": "{}",
+        "storage": "postgresql://user:***@host/db",
+        "resume": None,
+    }
