@@ -118,3 +118,15 @@ def test_flat_config_uses_override_keys_and_redacts_passwords() -> None:
         "storage": "postgresql://user:***@host/db",
         "resume": None,
     }
+
+
+def test_a_resumed_run_logs_into_its_earlier_mlflow_run(tmp_path: Path) -> None:
+    from trainrig.loggers.mlflow_logger import build_mlflow_logger
+
+    first = build_mlflow_logger(str(tmp_path))
+    first.log_metrics({"train/loss": 1.0}, step=0)
+    first.finalize("failed")  # as a killed run leaves it
+    again = build_mlflow_logger(str(tmp_path))
+    assert again.run_id == first.run_id
+    other = build_mlflow_logger(str(tmp_path), run_name="another")
+    assert other.run_id != first.run_id

@@ -41,10 +41,27 @@ def build_mlflow_logger(
         tracking_uri = local_tracking_uri(run_dir)
         if artifact_location is None:
             artifact_location = str((run_dir / LOCAL_STORE_DIR / "artifacts").resolve())
+    run_name = run_name or run_dir.name
     return MLFlowLogger(
         experiment_name=experiment_name,
-        run_name=run_name or run_dir.name,
+        run_name=run_name,
         tracking_uri=tracking_uri,
         artifact_location=artifact_location,
         tags=tags,
+        run_id=existing_run_id(tracking_uri, experiment_name, run_name),
     )
+
+
+def existing_run_id(tracking_uri: str, experiment_name: str, run_name: str) -> str | None:
+    """The MLflow run an earlier start of this run made (`trainrig resume`), to carry on in it."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name(experiment_name)
+    if experiment is None:
+        return None
+    quoted = run_name.replace("'", "\\'")
+    runs = client.search_runs(
+        [experiment.experiment_id], f"attributes.run_name = '{quoted}'", max_results=1
+    )
+    return str(runs[0].info.run_id) if runs else None
