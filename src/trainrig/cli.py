@@ -117,18 +117,21 @@ def _run_hydra_app(command: str, args: list[str]) -> None:
 
 def _report(error: BaseException) -> NoReturn:
     """Print an error as one short message; bad input exits 2, a failure while running exits 1."""
-    from hydra.errors import HydraException
+    from hydra.errors import HydraException, OverrideParseException
     from omegaconf.errors import OmegaConfBaseException
     from yaml import YAMLError
 
     from trainrig.errors import ConfigError, config_error_in
-    from trainrig.hydra_errors import short_message
+    from trainrig.hydra_errors import short_message, unparsable_override
+    from trainrig.output_dir_errors import unwritable_output_dir
 
     error = config_error_in(error) or error
 
     if isinstance(error, BrokenPipeError):  # e.g. `trainrig train --help | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
+    if isinstance(error, OverrideParseException):
+        exit_with(unparsable_override(error.override, error.message), EXIT_CONFIG_ERROR)
     if isinstance(error, ConfigError | HydraException | OmegaConfBaseException):
         message = str(error)
         if isinstance(error.__cause__, OmegaConfBaseException | YAMLError):
@@ -136,6 +139,9 @@ def _report(error: BaseException) -> NoReturn:
         exit_with(short_message(message), EXIT_CONFIG_ERROR)
     if isinstance(error, YAMLError):
         exit_with(f"malformed YAML: {error}", EXIT_CONFIG_ERROR)
+    unwritable = unwritable_output_dir(error)
+    if unwritable is not None:
+        exit_with(unwritable, EXIT_CONFIG_ERROR)
     exit_with(
         f"{type(error).__name__}: {error}\n(set HYDRA_FULL_ERROR=1 for the full traceback)",
         EXIT_RUNTIME_ERROR,
