@@ -10,11 +10,28 @@ from trainrig.config_tree import EXPERIMENT_GROUP, USER_EXPERIMENTS_DIR
 MISSING_OPTION = re.compile(r"Could not find '(?P<group>[\w/]+)/(?P<name>[^']*)'")
 AVAILABLE = re.compile(r"Available options in '[^']*':\n((?:\t.*\n?)*)")
 NOT_IN_STRUCT = re.compile(r"Could not override '(?P<key>[^']+)'")
+SEARCH_SPACE_PREFIX = "hydra.sweeper.params."
+
+
+OMEGACONF_TRAILER = re.compile(r"\n\s+(?:full_key|reference_type|object_type)[:=].*", re.DOTALL)
+MERGING = "Error merging override "
+GRAMMAR = "https://hydra.cc/docs/advanced/override_grammar/basic"
+
+
+def unparsable_override(override: str, message: str) -> str:
+    """One line for an override Hydra's grammar rejects, naming it and how to quote values."""
+    return (
+        f"cannot parse the override {override!r}: {message.splitlines()[0]}; quote a value "
+        f"that holds special characters (key='a,b(c)'), see {GRAMMAR}"
+    )
 
 
 def short_message(message: str) -> str:
     """A one-line version of Hydra's message for unknown options and keys; others unchanged."""
     message = message.split("\nConfig search path:")[0].strip()
+    message = OMEGACONF_TRAILER.sub("", message)
+    if message.startswith(MERGING) and "\n" in message:  # the override, then why
+        message = message.removeprefix(MERGING).replace("\n", ": ", 1)
     missing = MISSING_OPTION.search(message)
     if missing:
         group, name = missing["group"], missing["name"]
@@ -35,6 +52,11 @@ def short_message(message: str) -> str:
             return (
                 f"{key}: there is no ./{USER_EXPERIMENTS_DIR} folder in {os.getcwd()}; "
                 f"`trainrig train experiment=NAME` reads ./{USER_EXPERIMENTS_DIR}/NAME.yaml"
+            )
+        if key.startswith(SEARCH_SPACE_PREFIX):
+            return (
+                f"{key}: not in the search space yet; add a parameter with "
+                f"+{key}=... (e.g. '+{SEARCH_SPACE_PREFIX}optimizer.lr=interval(1e-4,1e-1)')"
             )
         return (
             f"{key}: unknown key; `trainrig train --cfg job` shows the keys there are "

@@ -70,7 +70,8 @@ class OptunaSweeperConf:
     max_failure_rate: float = 0.5  # share of failed trials that stops the sweep
     heartbeat_interval: int = 5  # seconds; a worker silent for 2x+2 is dead, its trial re-queued
     max_retries: int = 3  # times a dead worker's trial is queued again
-    params: Optional[dict[str, Any]] = None
+    # {} rather than None, so `hydra.sweeper.params.KEY=...` on the command line has a node to go in
+    params: Optional[dict[str, Any]] = field(default_factory=dict)
     custom_search_space: Optional[str] = None  # "module.function(cfg, trial)" suggesting more
 
 

@@ -8,6 +8,7 @@ and a key set to null is no part of the search.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,12 +60,8 @@ def _distribution(override: Override) -> tuple[Any, list[Any] | None]:
 def search_space(params: dict[str, Any], arguments: list[str]) -> SearchSpace:
     """Parse `hydra.sweeper.params` and the command line's sweep overrides into a SearchSpace."""
     # A key set to null is left out: how a config that extends a preset drops one of its params.
-    lines = [f"{key}={value}" for key, value in params.items() if value is not None]
-    lines += arguments
-    try:
-        overrides = OverridesParser.create().parse_overrides(lines)
-    except Exception as error:
-        raise ConfigError(f"search space: {error}") from None
+    lines = [f"{key}={value}" for key, value in _flat(params).items() if value is not None]
+    overrides = [_parsed(line) for line in [*lines, *arguments]]
     space = SearchSpace()
     for override in overrides:
         if not override.is_sweep_override():
@@ -76,3 +73,29 @@ def search_space(params: dict[str, Any], arguments: list[str]) -> SearchSpace:
         if values is not None:
             space.grid[name] = values
     return space
+
+
+def _flat(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`params` with nested nodes as dotted keys: `hydra.sweeper.params.optimizer.lr=...` on the
+    command line nests `lr` under `optimizer`, where a sweep config writes `optimizer.lr`."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, Mapping):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _parsed(line: str) -> Override:
+    """One `KEY=SWEEP` line parsed by Hydra's grammar; a ConfigError names the line otherwise."""
+    try:
+        (override,) = OverridesParser.create().parse_overrides([line])
+    except Exception as error:
+        detail = str(error).splitlines()[0]
+        raise ConfigError(
+            f"search space: cannot parse {line!r} ({detail}); write interval(low, high), "
+            "range(start, stop[, step]), choice(a, b, ...) or a,b, and quote a value that holds "
+            "special characters"
+        ) from None
+    return override

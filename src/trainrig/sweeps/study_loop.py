@@ -187,10 +187,20 @@ def run_pool(
         )
 
 
+def _check_counts(settings: dict[str, Any]) -> None:
+    """The sweep's counts are whole and positive, so a sweep always runs something."""
+    for key in ("n_trials", "n_workers", "max_retries"):
+        value = settings.get(key)
+        least = 0 if key == "max_retries" else 1
+        if value is not None and int(value) < least:
+            raise ConfigError(f"hydra.sweeper.{key}: must be >= {least}, got {value}")
+
+
 def run_study(
     settings: dict[str, Any], config: DictConfig, launcher: Any, arguments: list[str]
 ) -> Any:
     """Run trials until the study holds `n_trials` finished ones; write the sweep's outputs."""
+    _check_counts(settings)
     sweep_dir = Path(config.hydra.sweep.dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     redact_logs()
