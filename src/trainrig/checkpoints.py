@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -18,18 +18,31 @@ from trainrig.callbacks.config_in_checkpoint import CONFIG_KEY
 from trainrig.errors import ConfigError, print_warning
 from trainrig.target_allowlist import check_targets_resolve
 
+if TYPE_CHECKING:
+    import torch
+
 TRUST_FLAG = "trust_checkpoint"
 TRUSTED_COPY = "checkpoints/trusted_copy.ckpt"
+WAY_OUT = "pass the checkpoints/best.ckpt (or last.ckpt) that a `trainrig train` run wrote"
 # What eval and compress read from a checkpoint (Lightning's test needs its version key).
 PLAIN_KEYS = ("state_dict", CONFIG_KEY, "pytorch-lightning_version", "epoch", "global_step")
 
 
 def _holds_objects(error: BaseException) -> bool:
     """Whether torch refused the file for holding Python objects (not for being broken)."""
-    return isinstance(error, pickle.UnpicklingError) and "Weights only load failed" in str(error)
+    text = str(error)
+    # A damaged file also reaches the unpickler, which then meets bytes that are no opcode.
+    broken = "Unsupported operand" in text
+    return (
+        isinstance(error, pickle.UnpicklingError)
+        and "Weights only load failed" in text
+        and not broken
+    )
 
 
 def _first_line(error: BaseException) -> str:
+    if isinstance(error, pickle.UnpicklingError) and "Unsupported operand" in str(error):
+        return "its data is damaged"  # not torch's advice to retry with weights_only=False
     return str(error).splitlines()[0] if str(error) else "no detail"
 
 
@@ -48,7 +61,7 @@ def read_checkpoint(path: Path) -> Any:
             ) from None
         raise ConfigError(
             f"ckpt_path: cannot read {path} as a checkpoint ({type(error).__name__}: "
-            f"{_first_line(error)}); is the file complete?"
+            f"{_first_line(error)}); is the file complete? {WAY_OUT}"
         ) from None
 
 
@@ -60,11 +73,27 @@ def load_config_from_checkpoint(path: Path) -> DictConfig:
 def _stored_config(checkpoint: Any, path: Path) -> DictConfig:
     if not isinstance(checkpoint, dict) or CONFIG_KEY not in checkpoint:
         raise ConfigError(
-            f"ckpt_path: {path} was not written by `trainrig train` (it holds no '{CONFIG_KEY}')"
+            f"ckpt_path: {path} was not written by `trainrig train` (it holds no '{CONFIG_KEY}'); "
+            f"{WAY_OUT}"
         )
     config = OmegaConf.create(checkpoint[CONFIG_KEY])
     assert isinstance(config, DictConfig)
     return config
+
+
+def load_fitting_weights(model: torch.nn.Module, path: Path) -> None:
+    """Load the weights of the checkpoint at `path` into `model`, the model its stored config
+    describes; a ConfigError when they do not fit (the config or the weights were changed)."""
+    state = read_checkpoint(path).get("state_dict", {})
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        lines = str(error).splitlines()
+        detail = lines[1].strip() if len(lines) > 1 else _first_line(error)
+        raise ConfigError(
+            f"ckpt_path: the weights in {path} do not fit the model its stored config describes "
+            f"({detail}); the file was changed after training: {WAY_OUT}"
+        ) from None
 
 
 def vetted_checkpoint(path: Path, trust: bool, allow_any_target: bool, run_dir: Path) -> Path:
@@ -98,7 +127,7 @@ def _plain_copy(path: Path, run_dir: Path) -> Path:
     except Exception as error:
         raise ConfigError(
             f"ckpt_path: cannot read {path} as a checkpoint ({type(error).__name__}: "
-            f"{_first_line(error)}); is the file complete?"
+            f"{_first_line(error)}); is the file complete? {WAY_OUT}"
         ) from None
     if not isinstance(checkpoint, dict):
         raise ConfigError(f"ckpt_path: {path} holds a {type(checkpoint).__name__}, not a dict")

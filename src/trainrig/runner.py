@@ -18,7 +18,7 @@ from trainrig.build import (
     display_callbacks,
 )
 from trainrig.checkpoint_io import SafeCheckpointIO
-from trainrig.checkpoints import load_config_from_checkpoint
+from trainrig.checkpoints import load_config_from_checkpoint, load_fitting_weights
 from trainrig.data.stats_cache import cache_normalization
 from trainrig.known_noise import silence_known_noise
 from trainrig.metric_names import MODEL_SIZE
@@ -85,18 +85,16 @@ def _rebuilt_from_checkpoint(
     pl.seed_everything(trained.seed, workers=True, verbose=False)
     write_config(run_dir, cfg)
     data = build_data(trained)
-    return trained, data, build_classifier(trained, data)
+    classifier = build_classifier(trained, data)
+    load_fitting_weights(classifier, Path(cfg.ckpt_path))
+    return trained, data, classifier
 
 
 def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Compress the model of the checkpoint at `cfg.ckpt_path` as `cfg.compression` says."""
-    import torch
-
     from trainrig.compression.run import check_fits, compress
 
     trained, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
-    state = torch.load(cfg.ckpt_path, map_location="cpu", weights_only=True)["state_dict"]
-    classifier.load_state_dict(state)
     data.setup("test")
     (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
     settings = OmegaConf.merge(trained, {"trainer": cfg.trainer, "compression": cfg.compression})
