@@ -21,7 +21,9 @@ def read_table(
 ) -> tuple[torch.Tensor, list[str], list[str]]:
     """Features as float32 (N, F), the label column's raw values, and the sorted class names."""
     if not path.is_file():
-        raise ConfigError(f"data.path: no CSV file at {path}")
+        raise ConfigError(
+            f"data.path: no CSV file at {path}; set data.path=FILE.csv, a table with a header row"
+        )
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f, delimiter=delimiter)
         columns = list(reader.fieldnames or [])

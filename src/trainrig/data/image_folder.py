@@ -29,7 +29,10 @@ Files = tuple[list[Path], Tensor]  # image paths and their class indices
 def class_folders(root: Path) -> list[Path]:
     """The sub-folders of `root`, one per class, in alphanumeric order (as Keras orders them)."""
     if not root.is_dir():
-        raise ConfigError(f"data.root: no folder at {root}")
+        raise ConfigError(
+            f"data.root: no folder at {root}; set data.root=FOLDER, a folder with one "
+            "sub-folder of images per class"
+        )
     folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not folders:
         raise ConfigError(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor
 
+from trainrig.errors import ConfigError
+
 Split = tuple[Tensor, Tensor]
 
 
@@ -12,9 +14,16 @@ def stratified_holdout(x: Tensor, y: Tensor, fraction: float, seed: int) -> tupl
     from sklearn.model_selection import train_test_split
 
     labels = y.cpu().numpy()
-    kept, held = train_test_split(
-        list(range(len(labels))), test_size=fraction, stratify=labels, random_state=seed
-    )
+    try:
+        kept, held = train_test_split(
+            list(range(len(labels))), test_size=fraction, stratify=labels, random_state=seed
+        )
+    except ValueError as error:  # too few samples for one of each class on both sides
+        raise ConfigError(
+            f"data: cannot split {len(labels)} samples stratified ({error}); every split needs "
+            "each class at least once: add samples, or change data.val_fraction and "
+            "data.test_fraction"
+        ) from None
     return (x[kept], y[kept]), (x[held], y[held])
 
 
