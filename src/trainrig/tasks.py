@@ -48,7 +48,17 @@ def _reject(error: ConfigError) -> NoReturn:
     run_dir = _run_dir()
     if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= NOTHING_YET:
         shutil.rmtree(run_dir, ignore_errors=True)
+        _remove_empty_parents(run_dir.parent, Path.cwd())
     exit_with(str(error))
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    """Remove `folder` and the folders above it while empty, up to (not including) `stop`; such
+    as the `outputs/train/runs` Hydra made for the rejected run alone."""
+    folder, stop = folder.resolve(), stop.resolve()
+    while folder != stop and stop in folder.parents and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 @contextmanager

@@ -6,6 +6,7 @@ Every failure raises `ConfigError` with one message that names the full key and 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -31,6 +32,7 @@ TOP_LEVEL_SCHEMAS: dict[str, type] = {
     "compress": CompressTopLevel,
 }
 NESTED_SCHEMAS: dict[str, type] = {"checkpoint": CheckpointConfig, "lr_find": LrFindConfig}
+BOUND_NAMES = ("gt", "ge", "lt", "le")
 
 
 def resolved(cfg: DictConfig) -> dict[str, Any]:
@@ -38,7 +40,11 @@ def resolved(cfg: DictConfig) -> dict[str, Any]:
     try:
         container = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
     except OmegaConfBaseException as error:
-        raise ConfigError(f"{error.full_key or 'config'}: {error.msg}") from None
+        detail = str(error.msg).splitlines()[0]  # OmegaConf appends full_key and object_type
+        raise ConfigError(
+            f"{error.full_key or 'config'}: {detail}; fix that ${{...}} interpolation "
+            "(`trainrig train --cfg job` shows the keys it may name)"
+        ) from None
     assert isinstance(container, dict)
     return container  # type: ignore[return-value]
 
@@ -126,6 +132,8 @@ def _check_bounds(key: str, value: Any, rule: Any) -> None:
             raise ConfigError(f"{key}: {item!r} is not allowed; choose one of {', '.join(choices)}")
         if not isinstance(item, int | float) or isinstance(item, bool):
             continue
+        if math.isinf(item) and any(rule.get(name) is not None for name in BOUND_NAMES):
+            raise ConfigError(f"{key}: must be a finite number, got {item}")
         limits = (
             ("gt", lambda v, b: v > b, ">"),
             ("ge", lambda v, b: v >= b, ">="),
