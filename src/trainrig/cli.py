@@ -122,7 +122,12 @@ def _report(error: BaseException) -> NoReturn:
     from yaml import YAMLError
 
     from trainrig.errors import ConfigError, config_error_in
-    from trainrig.hydra_errors import short_message, unparsable_override
+    from trainrig.hydra_errors import (
+        bad_group_value,
+        override_below_null,
+        short_message,
+        unparsable_override,
+    )
     from trainrig.output_dir_errors import unwritable_output_dir
 
     error = config_error_in(error) or error
@@ -139,6 +144,9 @@ def _report(error: BaseException) -> NoReturn:
         exit_with(short_message(message), EXIT_CONFIG_ERROR)
     if isinstance(error, YAMLError):
         exit_with(f"malformed YAML: {error}", EXIT_CONFIG_ERROR)
+    hydra_bad_input = override_below_null(error) or bad_group_value(error)
+    if hydra_bad_input is not None:
+        exit_with(hydra_bad_input, EXIT_CONFIG_ERROR)
     unwritable = unwritable_output_dir(error)
     if unwritable is not None:
         exit_with(unwritable, EXIT_CONFIG_ERROR)

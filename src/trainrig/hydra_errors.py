@@ -63,3 +63,36 @@ def short_message(message: str) -> str:
             f"(use +{key}=... only to add a key a builder accepts)"
         )
     return message
+
+
+def override_below_null(error: BaseException) -> str | None:
+    """One line for OmegaConf's AssertionError on `a.b=1` where `a` is null (it has no keys to
+    set), naming the override and the null node; None for any other error. Both are locals of
+    the frames that raised it: Hydra's `_apply_overrides_to_config` and `OmegaConf.update`."""
+    if not isinstance(error, AssertionError) or not str(error).startswith("Unexpected type: None"):
+        return None
+    line, null_node = None, None
+    traceback = error.__traceback__
+    while traceback is not None:
+        names = traceback.tb_frame.f_locals
+        if traceback.tb_frame.f_code.co_name == "_apply_overrides_to_config":
+            line = getattr(names.get("override"), "input_line", None)
+        elif traceback.tb_frame.f_code.co_name == "update" and {"split", "i"} <= names.keys():
+            null_node = ".".join(names["split"][: names["i"]])
+        traceback = traceback.tb_next
+    if line is None or not null_node:
+        return None
+    return (
+        f"{line}: {null_node} is null, so it has no keys to set; set it whole instead, "
+        f"e.g. '{null_node}={{key: value}}'"
+    )
+
+
+def bad_group_value(error: BaseException) -> str | None:
+    """One line for Hydra's ValueError on a group set to a number, a null or a mapping
+    (`model=0`); None for any other error."""
+    if not isinstance(error, ValueError) or not str(error).startswith("Config group override"):
+        return None
+    return (
+        f"{error}; a config group takes an option name, e.g. model=mlp (`trainrig list` shows them)"
+    )
