@@ -82,6 +82,11 @@ def check_component(path: str, node: Any) -> None:
             f"{path}: an option needs `_target_` (the function or class that builds it); "
             f"keys given: {', '.join(sorted(node))}"
         )
+    if not isinstance(target, str):
+        raise ConfigError(
+            f"{path}._target_: expected the dotted name of a function or class "
+            f"(e.g. trainrig.models.cnn.build_cnn), got {target!r}"
+        )
     schema = SCHEMAS.get(target)
     if schema is not None:
         check_node(path, node, schema)
