@@ -18,6 +18,7 @@ from trainrig.callbacks.config_in_checkpoint import CONFIG_KEY
 from .conftest import CliRunner, run_trainrig
 from .data_files import write_png_tree
 
+DISTILL_ON_PNGS = ("data=image_folder", "data.root={files}/pngs", "compression=distill")
 SWEEP = ("-m", "hydra/sweeper=optuna", "trainer=smoke", "hydra.sweep.dir=sweep")
 NOT_IN_YET = "not in the search space yet; add a parameter with +hydra.sweeper.params.optimizer.lr="
 WEIGHTS_MISFIT = "do not fit the model its stored config describes"
@@ -77,12 +78,9 @@ CORPUS: list[tuple[str, list[str], list[str]]] = [
     ),
     (
         "teacher-of-other-data",
-        [
-            "data=image_folder", "data.root={files}/pngs", "compression=distill",
-            "compression.teacher_ckpt={files}/run/checkpoints/best.ckpt",
-        ],
+        [*DISTILL_ON_PNGS, "compression.teacher_ckpt={files}/run/checkpoints/best.ckpt"],
         ["compression.teacher_ckpt: the weights in", "use a checkpoint trained on the same data"],
-    ),  # fmt: skip
+    ),
     (
         "missing-teacher",
         ["compression=distill", "compression.teacher_ckpt={files}/none.ckpt"],
@@ -162,6 +160,17 @@ CORPUS: list[tuple[str, list[str], list[str]]] = [
         ["hydra.job.chdir=maybe"],
         ["hydra.job.chdir=maybe: Value 'maybe' is not a valid bool"],
     ),
+    (
+        "key-below-a-null-node",
+        ["hydra.sweeper.params.optimizer.lr=1"],
+        ["hydra.sweeper.params is null, so it has no keys to set; set it whole instead"],
+    ),
+    (
+        "group-set-to-a-number",
+        ["augmentation=0"],
+        ["Config group override must be a string", "a config group takes an option name"],
+    ),
+    ("target-not-a-name", ["data._target_=[]"], ["data._target_: expected the dotted name"]),
     ("unknown-logger", ["logger=bogus"], ["logger=bogus: no such option; choose one of csv,"]),
     ("unknown-resume-mode", ["resume=bogus"], ["resume: 'bogus' is not allowed; choose one of"]),
     ("lr-find-out-of-range", ["lr-find", "model.dropout=2"], ["model.dropout: must be < 1"]),
