@@ -16,7 +16,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from trainrig.errors import ConfigError
-from trainrig.redaction import redacted
+from trainrig.flat_config import flat_config
 from trainrig.results import CONFIG_FILE, METRICS_FILE
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
@@ -53,27 +53,15 @@ def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
 
 
 def _flat(cfg: Any) -> dict[str, Any]:
-    values = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    """Dotted keys with passwords as the saved config.yaml shows them (***)."""
+    values = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(values, dict)
-    flat: dict[str, Any] = {}
-    for key, value in values.items():
-        key = str(key)
-        if isinstance(value, dict) and value:
-            flat |= {f"{key}.{k}": v for k, v in _flat(value).items()}
-        else:
-            flat[key] = value
-    return flat
+    return flat_config(values)
 
 
 def _differing_keys(saved: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
-    """The keys whose values differ; passwords count as equal, since config.yaml holds *** for
-    them."""
-
-    def shown(value: Any) -> Any:
-        return redacted(value) if isinstance(value, str) else value
-
     keys = (saved.keys() | wanted.keys()) - {RESUME_KEY}
-    return sorted(k for k in keys if shown(saved.get(k)) != shown(wanted.get(k)))
+    return sorted(k for k in keys if saved.get(k) != wanted.get(k))
 
 
 def resume_arguments(args: list[str]) -> list[str]:
