@@ -11,8 +11,6 @@ then renamed over it (`os.replace`, atomic on POSIX). Loading always passes
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,20 +19,13 @@ import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 from lightning_fabric.utilities.types import _PATH
 
+from trainrig.atomic_files import replaced_atomically
+
 
 def save_atomic(obj: Any, path: Path) -> None:
     """`torch.save(obj)` to `path` through a synced temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path, "wb") as file:
+        torch.save(obj, file)
 
 
 class SafeCheckpointIO(TorchCheckpointIO):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from trainrig.atomic_files import replaced_atomically
 from trainrig.redaction import redacted
 
 CONFIG_FILE = "config.yaml"
@@ -20,17 +19,8 @@ def write_atomic(path: Path, text: str) -> None:
 
     Any `scheme://user:password@` in `text` is written as `scheme://user:***@`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(redacted(text))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as file:
+        file.write(redacted(text))
 
 
 def write_config(run_dir: Path, cfg: DictConfig) -> None:

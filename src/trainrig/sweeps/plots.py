@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
+from trainrig.atomic_files import replaced_atomically
 from trainrig.results import write_atomic
 
 logger = logging.getLogger(__name__)
@@ -64,14 +63,11 @@ def _write_png(ax: Any, path: Path) -> None:
     """Save the figure of `ax` as PNG through a temporary file beside `path`, then close it."""
     import matplotlib.pyplot as plt
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:  # a unique name: concurrent writers never share it
-            ax.figure.savefig(f, format="png", dpi=100, bbox_inches="tight")
-        os.replace(tmp, path)
+        with replaced_atomically(path, "wb") as file:  # concurrent writers never share a file
+            ax.figure.savefig(file, format="png", dpi=100, bbox_inches="tight")
     finally:
         plt.close(ax.figure)
-        Path(tmp).unlink(missing_ok=True)
 
 
 def write_plots(study: Any, plots_dir: Path) -> list[Path]:
