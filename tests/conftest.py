@@ -62,3 +62,15 @@ def compose_train(in_repo: Path) -> Iterator[Callable[..., DictConfig]]:
             return compose(config_name=config_name, overrides=list(overrides))
 
     yield _compose
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests marked `gpu` where torch sees no CUDA device."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU; this machine has none")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -28,6 +28,7 @@ from trainrig.data.modules import ClassificationData
 from trainrig.errors import ConfigError
 from trainrig.models.fit_check import check_model_fits
 from trainrig.optim import OptimizerFactory, optimizer_factory
+from trainrig.strategy_checks import check_sharding_plan
 from trainrig.sweeps.pruning import pruning_callbacks
 
 IMAGE_DIMS = 3  # channels, height, width
@@ -49,14 +50,18 @@ def _enabled(node: Any) -> bool:
 
 
 def build_data(cfg: DictConfig) -> ClassificationData:
-    """The data module of `cfg.data`."""
-    return instantiate(cfg.data)  # type: ignore[no-any-return]
+    """The data module of `cfg.data`, told how to split its batches across processes."""
+    data: ClassificationData = instantiate(cfg.data)
+    data.batch_size_scope = cfg.get("batch_size_scope", "per_device")
+    data.shuffle_seed = cfg.seed
+    return data
 
 
 def build_classifier(cfg: DictConfig, data: ClassificationData) -> Classifier:
     """The model of `cfg.model`, sized by the data, with optimizer, schedule and augmentation."""
     model = instantiate(cfg.model)(input_shape=data.input_shape, num_classes=data.num_classes)
     check_model_fits(model, data.input_shape, data.num_classes, _option_name(cfg.model))
+    check_sharding_plan(cfg, model)
     return Classifier(
         model=model,
         num_classes=data.num_classes,
@@ -65,6 +70,7 @@ def build_classifier(cfg: DictConfig, data: ClassificationData) -> Classifier:
         augmentation=build_augmentation(cfg, data),
         normalization=data.normalization(),
         rescale=data.rescale,
+        lr_scaling=cfg.get("lr_scaling", "none"),
     )
 
 
@@ -143,14 +149,21 @@ def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
     return [instantiate(node, save_dir=str(run_dir)) for node in (cfg.logger or {}).values()]
 
 
-def build_trainer(cfg: DictConfig, run_dir: Path, callbacks: list[Callback]) -> pl.Trainer:
-    """The Lightning Trainer of `cfg.trainer` with the run's callbacks, loggers and strategy."""
+def build_trainer(
+    cfg: DictConfig, run_dir: Path, callbacks: list[Callback], data: Any = None
+) -> pl.Trainer:
+    """The Lightning Trainer of `cfg.trainer` with the run's callbacks, loggers and strategy.
+
+    trainrig's data modules split batches across processes themselves (`shards_itself`), so
+    Lightning's distributed sampler is used only for a user's own data module.
+    """
     strategy = instantiate(cfg.strategy) if _enabled(cfg.get("strategy")) else "auto"
     return instantiate(  # type: ignore[no-any-return]
         cfg.trainer,
         callbacks=callbacks,
         logger=build_loggers(cfg, run_dir),
         strategy=strategy,
+        use_distributed_sampler=not getattr(data, "shards_itself", False),
         plugins=[SafeCheckpointIO()],  # atomic saves, weights-only loads
         default_root_dir=str(run_dir),
     )

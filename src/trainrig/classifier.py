@@ -13,8 +13,9 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
 from trainrig.compression.distillation import Distiller
+from trainrig.data.sharded_batches import data_parallel_share
 from trainrig.metric_names import STAGES
-from trainrig.optim import OptimizerFactory
+from trainrig.optim import OptimizerFactory, scale_learning_rates
 
 # (optimizer, total_steps=...) -> Lightning scheduler config; see trainrig.schedules.
 SchedulerFactory = Callable[..., dict[str, Any]]
@@ -39,6 +40,7 @@ class Classifier(pl.LightningModule):
         augmentation: nn.Module | None = None,
         normalization: nn.Module | None = None,
         rescale: float = 1.0,
+        lr_scaling: str = "none",
     ) -> None:
         super().__init__()
         self.model = model
@@ -47,6 +49,7 @@ class Classifier(pl.LightningModule):
         self.rescale = rescale
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
+        self.lr_scaling = lr_scaling  # with the number of data-parallel processes (optim.py)
         for stage in STAGES:
             setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
             setattr(self, f"{stage}_loss", MeanMetric())
@@ -101,8 +104,21 @@ class Classifier(pl.LightningModule):
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         self._step(batch, "test")
 
+    def configure_model(self) -> None:
+        """Under strategy=model_parallel, split the model's layers across the tensor-parallel
+        devices (once: Lightning calls this hook again for validation and testing)."""
+        mesh = self._device_mesh
+        if mesh is None or getattr(self, "_tensor_parallel", False):
+            return
+        from trainrig.models.tensor_parallel import parallelize
+
+        parallelize(self.model, mesh["tensor_parallel"])
+        self._tensor_parallel = True
+
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(self)
+        processes, _ = data_parallel_share(self.trainer)
+        scale_learning_rates(optimizer, self.lr_scaling, processes)
         if self.scheduler_factory is None:
             return optimizer
         total_steps = int(self.trainer.estimated_stepping_batches)

@@ -40,3 +40,19 @@ def optimizer_factory(
         return make(parameter_groups(model, weight_decay, exempt_bias_and_norm))
 
     return build
+
+
+LR_SCALINGS: dict[str, Callable[[int], float]] = {
+    "none": lambda processes: 1.0,
+    "linear": lambda processes: float(processes),  # Goyal et al. 2017
+    "sqrt": lambda processes: float(processes) ** 0.5,
+}
+
+
+def scale_learning_rates(optimizer: Optimizer, rule: str, processes: int) -> float:
+    """Multiply every group's lr by `rule`'s factor for `processes` data-parallel processes
+    (each with a per-device batch, so the global batch grows with them); returns the factor."""
+    factor = LR_SCALINGS[rule](processes)
+    for group in optimizer.param_groups:
+        group["lr"] *= factor
+    return factor

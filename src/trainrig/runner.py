@@ -24,6 +24,7 @@ from trainrig.known_noise import silence_known_noise
 from trainrig.metric_names import MODEL_SIZE
 from trainrig.results import write_config, write_metrics
 from trainrig.resume import checkpoint_to_resume, finished_metrics
+from trainrig.strategy_checks import check_devices
 from trainrig.summary import print_summary, stop_reason
 from trainrig.sweeps.pruning import raise_if_pruned
 
@@ -43,6 +44,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     if (finished := finished_metrics(cfg, run_dir)) is not None:
         print(f"{run_dir} finished already (resume=auto); its metrics.json stands")
         return finished
+    check_devices(cfg)  # before anything is written or loaded
     resume_from = checkpoint_to_resume(cfg, run_dir)
     silence_known_noise()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -56,7 +58,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         from trainrig.compression.run import before_training
 
         before_training(cfg, classifier, data, run_dir)  # refuses a misfit, attaches a teacher
-    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir))
+    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir), data)
     trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
     raise_if_pruned(trainer)  # a pruned Optuna trial ends here, without testing
     reason = stop_reason(trainer)

@@ -134,7 +134,9 @@ def _check_bounds(key: str, value: Any, rule: Any) -> None:
     for item in value if isinstance(value, list) else [value]:
         choices = rule.get("choices")
         if choices is not None and item not in choices:
-            raise ConfigError(f"{key}: {item!r} is not allowed; choose one of {', '.join(choices)}")
+            raise ConfigError(
+                f"{key}: {item!r} is not allowed; choose one of {', '.join(map(str, choices))}"
+            )
         if not isinstance(item, int | float) or isinstance(item, bool):
             continue
         if math.isinf(item) and any(rule.get(name) is not None for name in BOUND_NAMES):

@@ -9,6 +9,8 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping as LightningEarlyStopping
 from torch import Tensor
 
+from trainrig.models.tensor_parallel import load_whole_state, whole_state
+
 
 class EarlyStopping(LightningEarlyStopping):
     """Lightning's EarlyStopping, plus `restore_best`: when fitting ends, for whatever reason, the
@@ -27,8 +29,7 @@ class EarlyStopping(LightningEarlyStopping):
             return
         self.best_epoch = trainer.current_epoch
         if self.restore_best:
-            state = trainer.lightning_module.state_dict()
-            self._best_weights = {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+            self._best_weights = whole_state(trainer.lightning_module)
 
     def forget_best(self) -> None:
         """Start again as if no epoch had been seen (the model changed, e.g. it was pruned)."""
@@ -52,4 +53,4 @@ class EarlyStopping(LightningEarlyStopping):
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.restore_best and self._best_weights is not None:
-            pl_module.load_state_dict(self._best_weights)
+            load_whole_state(pl_module, self._best_weights)

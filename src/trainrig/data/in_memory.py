@@ -7,16 +7,11 @@ from collections.abc import Sequence
 import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
-from torch.utils.data import (
-    BatchSampler,
-    DataLoader,
-    RandomSampler,
-    SequentialSampler,
-    TensorDataset,
-)
+from torch.utils.data import DataLoader, Sampler, TensorDataset
 
 from trainrig.data.normalization import Standardize, channel_stats, given_stats
 from trainrig.data.sample_dataset import SampleDataset
+from trainrig.data.sharded_batches import sharded_batches
 
 Split = tuple[Tensor, Tensor]
 
@@ -26,8 +21,11 @@ class InMemoryDataModule(pl.LightningDataModule):
 
     Inputs stay in their stored dtype (uint8 images take a quarter of float32's room) until a
     batch is on the device, where `rescale` turns them into floats (Keras' `rescale`, e.g. 1/255).
-    A batch is one indexing operation: no per-sample collate, no loader workers.
+    A batch is one indexing operation: no per-sample collate, no loader workers. Batches are
+    split across data-parallel processes here (`sharded_batches`), not by Lightning's sampler.
     """
+
+    shards_itself = True  # the Trainer leaves its samplers alone (use_distributed_sampler=False)
 
     def __init__(
         self,
@@ -53,6 +51,8 @@ class InMemoryDataModule(pl.LightningDataModule):
         # Per-sample CPU augmentation (torchvision v2); training batches then come from workers.
         self.train_transform: nn.Module | None = None
         self.num_workers = 2
+        self.batch_size_scope = "per_device"  # or "global"; set from the config by the runner
+        self.shuffle_seed = 0  # each epoch's order is drawn from this seed plus the epoch
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -86,31 +86,34 @@ class InMemoryDataModule(pl.LightningDataModule):
         device = self.trainer.strategy.root_device
         self.splits = {k: (x.to(device), y.to(device)) for k, (x, y) in self.splits.items()}
 
-    def _loader(self, split: str, shuffle: bool) -> DataLoader[tuple[Tensor, ...]]:
+    def _batches(self, split: str, training: bool) -> Sampler[list[int]]:
+        size = len(self.splits[split][1])
+        return sharded_batches(
+            self.trainer, size, self.batch_size, self.batch_size_scope, training, self.shuffle_seed
+        )
+
+    def _loader(self, split: str, training: bool) -> DataLoader[tuple[Tensor, ...]]:
         dataset = TensorDataset(*self.splits[split])
-        order = RandomSampler(dataset) if shuffle else SequentialSampler(dataset)
-        batches = BatchSampler(order, batch_size=self.batch_size, drop_last=False)
-        return DataLoader(dataset, sampler=batches, batch_size=None)
+        return DataLoader(dataset, sampler=self._batches(split, training), batch_size=None)
 
     def train_dataloader(self) -> DataLoader[tuple[Tensor, ...]]:
         if self.train_transform is None:
-            return self._loader("train", shuffle=True)
+            return self._loader("train", training=True)
         x, y = (t.cpu() for t in self.splits["train"])
         dataset = SampleDataset(x.__getitem__, y, self.train_transform)
         return DataLoader(
             dataset,
-            batch_size=self.batch_size,
-            shuffle=True,
+            batch_sampler=self._batches("train", training=True),
             num_workers=self.num_workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=self.num_workers > 0,
         )
 
     def val_dataloader(self) -> DataLoader[tuple[Tensor, ...]]:
-        return self._loader("val", shuffle=False)
+        return self._loader("val", training=False)
 
     def test_dataloader(self) -> DataLoader[tuple[Tensor, ...]]:
-        return self._loader("test", shuffle=False)
+        return self._loader("test", training=False)
 
 
 def with_channel_axis(x: Tensor) -> Tensor:

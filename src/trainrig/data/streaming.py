@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader
 
 from trainrig.data.normalization import Standardize, channel_stats, given_stats
 from trainrig.data.sample_dataset import SampleDataset
+from trainrig.data.sharded_batches import sharded_batches
 
 STATS_SAMPLES = 2000  # training samples read to estimate normalization statistics
 
@@ -20,7 +21,10 @@ class StreamingDataModule(pl.LightningDataModule):
 
     Offers what `InMemoryDataModule` offers (input shape, classes, rescale, normalization), so the
     runner treats both alike. Normalization statistics come from up to 2,000 training samples.
+    Batches are split across data-parallel processes as `InMemoryDataModule` splits them.
     """
+
+    shards_itself = True  # the Trainer leaves its samplers alone (use_distributed_sampler=False)
 
     def __init__(
         self,
@@ -46,6 +50,8 @@ class StreamingDataModule(pl.LightningDataModule):
             (mean, std) if mean is not None and std is not None else None
         )
         self.train_transform: nn.Module | None = None
+        self.batch_size_scope = "per_device"  # or "global"; set from the config by the runner
+        self.shuffle_seed = 0  # each epoch's order is drawn from this seed plus the epoch
 
     def split_sizes(self) -> dict[str, int]:
         """Number of samples in each split."""
@@ -64,23 +70,26 @@ class StreamingDataModule(pl.LightningDataModule):
         """Standardization with `normalization_stats`, or identity when `normalize` is off."""
         return Standardize(*self.normalization_stats()) if self.normalize else nn.Identity()
 
-    def _loader(self, split: str, shuffle: bool) -> DataLoader[tuple[Tensor, Tensor]]:
+    def _loader(self, split: str, training: bool) -> DataLoader[tuple[Tensor, Tensor]]:
         dataset = self.splits[split]
         dataset.transform = self.train_transform if split == "train" else None
+        batches = sharded_batches(
+            self.trainer, len(dataset), self.batch_size, self.batch_size_scope, training,
+            self.shuffle_seed,
+        )  # fmt: skip
         return DataLoader(
             dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
+            batch_sampler=batches,
             num_workers=self.num_workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=self.num_workers > 0,
         )
 
     def train_dataloader(self) -> DataLoader[tuple[Tensor, Tensor]]:
-        return self._loader("train", shuffle=True)
+        return self._loader("train", training=True)
 
     def val_dataloader(self) -> DataLoader[tuple[Tensor, Tensor]]:
-        return self._loader("val", shuffle=False)
+        return self._loader("val", training=False)
 
     def test_dataloader(self) -> DataLoader[tuple[Tensor, Tensor]]:
-        return self._loader("test", shuffle=False)
+        return self._loader("test", training=False)

@@ -9,6 +9,7 @@ from omegaconf import MISSING
 
 from trainrig.errors import ConfigError
 from trainrig.metric_names import FIT_METRICS, OBJECTIVES
+from trainrig.optional_packages import require_extra
 from trainrig.schema.fields import bounded
 
 
@@ -66,8 +67,57 @@ class CSVLoggerConfig:
 
 @dataclass
 class NamedStrategyConfig:
-    _target_: str = "trainrig.distributed.named_strategy"
+    _target_: str = "trainrig.strategies.named_strategy"
     name: str = bounded("auto", choices=("auto", "ddp", "ddp_spawn"))
+
+
+@dataclass
+class DDPConfig:
+    _target_: str = "trainrig.strategies.build_ddp"
+    start_method: str = bounded("popen", choices=("popen", "spawn", "fork"))
+    find_unused_parameters: bool = False
+    process_group_backend: Optional[str] = bounded(None, choices=("gloo", "nccl"))
+    timeout_minutes: float = bounded(30.0, gt=0)
+
+
+@dataclass
+class FSDPConfig:
+    _target_: str = "trainrig.strategies.build_fsdp"
+    sharding_strategy: str = bounded(
+        "FULL_SHARD", choices=("FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD", "HYBRID_SHARD")
+    )
+    cpu_offload: bool = False
+    activation_checkpointing: bool = False
+    min_params_to_wrap: int = bounded(100_000, ge=1)
+
+
+@dataclass
+class DeepSpeedConfig:
+    _target_: str = "trainrig.strategies.build_deepspeed"
+    stage: int = bounded(2, choices=(1, 2, 3))
+    offload_optimizer: bool = False
+    offload_parameters: bool = False
+
+    def __post_init__(self) -> None:
+        require_extra("deepspeed", "deepspeed", "strategy=deepspeed")
+        if self.offload_parameters and self.stage != 3:
+            raise ConfigError(
+                "strategy.offload_parameters needs ZeRO stage 3 (parameters are sharded only "
+                f"there); got strategy.stage={self.stage}: set strategy.stage=3"
+            )
+
+
+@dataclass
+class ModelParallelConfig:
+    _target_: str = "trainrig.strategies.build_model_parallel"
+    tensor_parallel_size: Any = bounded("auto", ge=1)
+    data_parallel_size: Any = bounded("auto", ge=1)
+
+    def __post_init__(self) -> None:
+        for key in ("tensor_parallel_size", "data_parallel_size"):
+            value = getattr(self, key)
+            if value != "auto" and not isinstance(value, int):
+                raise ConfigError(f"strategy.{key} is 'auto' or a number of devices; got {value!r}")
 
 
 # ---------------------------------------------------------------- the whole config
@@ -102,11 +152,19 @@ class TrainTopLevel:
     # One metric, or a list of them for a multi-objective sweep (e.g. [val/acc, model/parameters]);
     # compression/* figures need a `compression` option (checked in schema/cross_group.py).
     optimized_metric: Any = "val/acc"
+    batch_size_scope: str = bounded("per_device", choices=("per_device", "global"))
+    lr_scaling: str = bounded("none", choices=("none", "linear", "sqrt"))
     # true: `_target_` may name any callable, not only trainrig's and its libraries' (a config
     # you did not write could then run its own code; see target_allowlist.py).
     allow_any_target: bool = False
 
     def __post_init__(self) -> None:
+        if self.lr_scaling != "none" and self.batch_size_scope == "global":
+            raise ConfigError(
+                f"lr_scaling={self.lr_scaling} scales the lr with the global batch, but "
+                "batch_size_scope=global keeps it at data.batch_size whatever the number of "
+                "devices: set lr_scaling=none, or batch_size_scope=per_device"
+            )
         wanted = self.optimized_metric
         names: list[Any] = [wanted] if isinstance(wanted, str) else list(wanted or [None])
         for name in names:
