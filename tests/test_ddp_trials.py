@@ -10,7 +10,7 @@ import pytest
 
 from .conftest import CliRunner
 
-DDP = ["trainer=smoke", "strategy.name=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
+DDP = ["trainer=smoke", "strategy=ddp", "trainer.accelerator=cpu", "trainer.devices=2"]
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""Training strategies as Lightning strategy names, and how DDP's other ranks start in a Hydra job.
+"""How DDP's other ranks start in a Hydra job (the strategies themselves: strategies.py).
 
 Lightning's DDP launcher starts ranks 1..N-1 by running `sys.argv` again with
 `hydra.run.dir=<HydraConfig run.dir>` appended. For trainrig that command must be this job alone:
@@ -18,11 +18,6 @@ from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import read_write
-
-
-def named_strategy(name: str = "auto") -> str:
-    """A strategy Lightning knows by name: `auto` (one device here, DDP when devices > 1)."""
-    return name
 
 
 @contextmanager

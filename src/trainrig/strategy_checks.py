@@ -81,6 +81,20 @@ def check_devices(cfg: DictConfig) -> None:
             f"has {available} {kind}{'s' if available != 1 else ''}: set trainer.devices to at "
             f"most {available} (-1 takes all), or add machines with trainer.num_nodes"
         )
+    processes = wanted * int(cfg.trainer.num_nodes)
+    if target != MODEL_PARALLEL:  # there, tensor-parallel processes share their batches
+        check_global_batch(cfg, processes)
+
+
+def check_global_batch(cfg: DictConfig, processes: int) -> None:
+    """A global batch (batch_size_scope=global) gives every data-parallel process a sample."""
+    batch_size = int(cfg.data.get("batch_size", processes))
+    if cfg.get("batch_size_scope") == "global" and batch_size < processes:
+        raise ConfigError(
+            f"data.batch_size={batch_size} is the global batch (batch_size_scope=global) but "
+            f"{processes} processes split it: set data.batch_size >= {processes}, or "
+            "batch_size_scope=per_device"
+        )
 
 
 def check_sharding_plan(cfg: DictConfig, model: nn.Module) -> None:
