@@ -79,6 +79,15 @@ def test_torchrun_on_one_node_makes_one_run_directory(tmp_path: Path) -> None:
     assert output.count("Final metrics") == 1  # only rank 0 reports
 
 
+def test_a_config_every_torchrun_rank_rejects_leaves_no_run_directory(tmp_path: Path) -> None:
+    command = [*_torchrun("--standalone", "--nproc_per_node=2"), *TRAIN, "trainer.devices=2"]
+    rejected = _start([*command, "optimizer.lr=-1"], tmp_path, _clean_env())
+    output, _ = rejected.communicate(timeout=120)
+    assert rejected.returncode != 0
+    assert output.count("trainrig: error: optimizer.lr: must be > 0") == 2  # once per rank
+    assert not (tmp_path / "outputs").exists()  # nor rank 1's log kept it
+
+
 @pytest.mark.slow
 def test_torchrun_on_two_nodes_makes_one_run_directory(tmp_path: Path) -> None:
     # no --rdzv-id: torchrun's run id is then "none", and the agent's store settles the name

@@ -5,9 +5,10 @@ They validate first and import the heavy runner only after the config is known t
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -37,6 +38,13 @@ NOTHING_YET = {
     "normalization.json",
 }
 
+# The log of a rank N > 0 that torchrun or srun started (`hydra.job.name` ends `_rank_N`).
+RANK_LOG = re.compile(r"\w+_rank_\d+\.log")
+
+
+def _nothing_yet(name: str) -> bool:
+    return name in NOTHING_YET or RANK_LOG.fullmatch(name) is not None
+
 
 def _reject(error: ConfigError) -> NoReturn:
     """Report a bad config of a single run and remove the run directory Hydra made for it.
@@ -46,9 +54,10 @@ def _reject(error: ConfigError) -> NoReturn:
     if HydraConfig.get().mode != RunMode.RUN or not one_line_errors():
         raise error
     run_dir = _run_dir()
-    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= NOTHING_YET:
-        shutil.rmtree(run_dir, ignore_errors=True)
-        _remove_empty_parents(run_dir.parent, Path.cwd())
+    with suppress(FileNotFoundError):  # another rank of a torchrun/srun launch removed it first
+        if run_dir.is_dir() and all(_nothing_yet(p.name) for p in run_dir.iterdir()):
+            shutil.rmtree(run_dir, ignore_errors=True)
+            _remove_empty_parents(run_dir.parent, Path.cwd())
     exit_with(str(error))
 
 
