@@ -1,42 +1,97 @@
-"""The short table a run prints at the end: final metrics, why it stopped, where its files are."""
+"""The table a run prints at the end: final metrics, best epoch, why it stopped, wall time, and
+where its files are."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytorch_lightning as pl
-from pytorch_lightning.callbacks import EarlyStopping
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, Timer
 
 
-def stop_reason(trainer: pl.Trainer) -> str:
-    """Why fitting ended; call it right after `fit` (a checkpoint load restores callback state)."""
-    reason = f"ran all trainer.max_epochs={trainer.max_epochs} epochs"
+@dataclass(frozen=True)
+class FitEnd:
+    """How fitting ended: why, the epochs trained and the best epoch (numbered from 0, as the
+    progress bar and csv/metrics.csv count them) with its monitored value."""
+
+    reason: str
+    epochs_trained: int
+    best_epoch: int | None = None
+    best: str = ""  # e.g. "val/acc 0.9852"
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def _best_checkpoint(trainer: pl.Trainer) -> tuple[int | None, str]:
+    """The epoch stored in the checkpoint callback's best file and its monitored value."""
+    import torch
+
+    callback = trainer.checkpoint_callback
+    if not isinstance(callback, ModelCheckpoint) or not callback.best_model_path:
+        return None, ""
+    path = Path(callback.best_model_path)
+    if not path.is_file():
+        return None, ""
+    # mmap: only the small header is read, not the weights
+    epoch = torch.load(path, map_location="cpu", weights_only=True, mmap=True).get("epoch")
+    score = callback.best_model_score
+    best = f"{callback.monitor} {float(score):.4f}" if score is not None else ""
+    return (int(epoch) if epoch is not None else None), best
+
+
+def _limit_reason(trainer: pl.Trainer) -> str:
+    """Which trainer limit ended fitting when no early stopping did."""
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
-        if not isinstance(callback, EarlyStopping):
-            continue
-        if callback.stopped_epoch > 0:
+        remaining = callback.time_remaining() if isinstance(callback, Timer) else None
+        if remaining is not None and remaining <= 0:
+            return "trainer.max_time reached"
+    if 0 < trainer.max_steps <= trainer.global_step:
+        return f"trainer.max_steps={trainer.max_steps} reached"
+    if trainer.interrupted:
+        return "interrupted"
+    return f"ran all trainer.max_epochs={trainer.max_epochs} epochs"
+
+
+def stop_reason(trainer: pl.Trainer) -> FitEnd:
+    """Why fitting ended; call it right after `fit` (a checkpoint load restores callback state)."""
+    reason = _limit_reason(trainer)
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]
+        if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
             detail = callback.stopping_reason_message or f"{callback.monitor} stopped improving"
             detail = detail.replace("Signaling Trainer to stop.", "").strip().rstrip(".")
             reason = f"early stopping at epoch {callback.stopped_epoch}: {detail}"
-        best_epoch = getattr(callback, "best_epoch", None)
-        if best_epoch is not None:
-            restored = " (its weights restored)" if getattr(callback, "restore_best", False) else ""
-            reason += f"; best epoch {best_epoch}{restored}"
-    return reason
+            if getattr(callback, "restore_best", False):
+                reason += "; the best epoch's weights restored"
+    best_epoch, best = _best_checkpoint(trainer)
+    return FitEnd(reason, trainer.current_epoch, best_epoch, best)
 
 
-def print_summary(metrics: dict[str, float], run_dir: Path, seconds: float, reason: str) -> None:
-    """Print the metrics table, the stop reason, the wall time and the run directory."""
+def print_summary(
+    metrics: dict[str, float], run_dir: Path, seconds: float, end: FitEnd | str
+) -> None:
+    """Print one table (metrics, best epoch, stop reason, wall time), then the run directory.
+
+    `end` is how fitting ended, or for a run without fitting (eval) what it did.
+    """
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Final metrics", caption="of the best checkpoint", title_justify="left")
+    table = Table(title="Final metrics (of the best checkpoint)", title_justify="left")
     table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column("value", overflow="fold")
     for name in sorted(metrics):
         table.add_row(name, f"{metrics[name]:.4f}")
+    table.add_section()
+    if isinstance(end, FitEnd):
+        best = "-" if end.best_epoch is None else str(end.best_epoch)
+        value = f", {end.best}" if end.best else ""
+        table.add_row("best epoch", f"{best} of 0-{end.epochs_trained - 1}{value}")
+        table.add_row("stopped", end.reason)
+    else:
+        table.add_row("run", end)
+    table.add_row("wall time", f"{seconds:.1f} s")
     console = Console()
     console.print(table)
-    console.print(f"Stopped: {reason}")
-    console.print(f"Wall time: {seconds:.1f} s")
-    console.print(f"Run directory: {run_dir}")
+    console.print(f"Run directory: {run_dir}", soft_wrap=True)
