@@ -128,3 +128,15 @@ def test_model_parallel_splits_the_mlp_across_two_processes_and_eval_reads_its_c
     assert evaluated.returncode == 0, evaluated.stderr
     tested = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert tested["test/acc"] == pytest.approx(metrics["test/acc"], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_ddp_spawn_starts_its_processes_from_this_one(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    args = ["trainer=smoke", *CPU, "strategy=ddp_spawn", "trainer.devices=2", "hydra.run.dir=run"]
+    result = trainrig_cli("train", *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Starting with 2 processes" in result.stdout + result.stderr
+    assert not list((tmp_path / "run").glob("*ddp_process_1.log"))  # no command was re-run
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test/acc"] >= 0.0

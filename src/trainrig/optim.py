@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from torch import nn
@@ -34,17 +35,25 @@ def parameter_groups(
 def optimizer_factory(
     make: Callable[..., Optimizer], weight_decay: float, exempt_bias_and_norm: bool
 ) -> OptimizerFactory:
-    """model -> optimizer, from a partial optimizer class (`torch.optim.Adam` with its options)."""
+    """model -> optimizer, from a partial optimizer class (`torch.optim.Adam` with its options);
+    a partial, not a closure, so strategy=ddp_spawn can pickle it to its processes."""
+    return partial(
+        _optimizer, make=make, weight_decay=weight_decay, exempt_bias_and_norm=exempt_bias_and_norm
+    )
 
-    def build(model: nn.Module) -> Optimizer:
-        return make(parameter_groups(model, weight_decay, exempt_bias_and_norm))
 
-    return build
+def _optimizer(
+    model: nn.Module,
+    make: Callable[..., Optimizer],
+    weight_decay: float,
+    exempt_bias_and_norm: bool,
+) -> Optimizer:
+    return make(parameter_groups(model, weight_decay, exempt_bias_and_norm))
 
 
 LR_SCALINGS: dict[str, Callable[[int], float]] = {
     "none": lambda processes: 1.0,
-    "linear": lambda processes: float(processes),  # Goyal et al. 2017
+    "linear": float,  # lr x N (Goyal et al. 2017)
     "sqrt": lambda processes: float(processes) ** 0.5,
 }
 
