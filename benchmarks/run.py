@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import augmentation
 import cli_startup
 import compression
+import data_parallel
 import sweeps
 import train_loop
 from result import Result
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     "sweep_fixed_cost": sweeps.measure_fixed_cost,
     "sweep_workers": sweeps.measure_workers,
     "sweep_workers_mlp": sweeps.measure_workers_mlp,
+    "ddp_throughput": data_parallel.measure_throughput,
 }
 
 
