@@ -88,6 +88,16 @@ def test_a_config_every_torchrun_rank_rejects_leaves_no_run_directory(tmp_path: 
     assert not (tmp_path / "outputs").exists()  # nor rank 1's log kept it
 
 
+def test_torchrun_with_more_processes_than_trainer_devices_is_refused(tmp_path: Path) -> None:
+    command = [*_torchrun("--standalone", "--nproc_per_node=2"), *TRAIN, "trainer.devices=1"]
+    rejected = _start(command, tmp_path, _clean_env())
+    output, _ = rejected.communicate(timeout=120)
+    assert rejected.returncode != 0
+    expected = "2 processes were started (WORLD_SIZE) but trainer.devices x trainer.num_nodes"
+    assert output.count(expected) == 2  # each rank names the way out, before training
+    assert not (tmp_path / "outputs").exists()
+
+
 @pytest.mark.slow
 def test_torchrun_on_two_nodes_makes_one_run_directory(tmp_path: Path) -> None:
     # no --rdzv-id: torchrun's run id is then "none", and the agent's store settles the name

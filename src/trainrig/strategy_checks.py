@@ -82,6 +82,13 @@ def check_devices(cfg: DictConfig) -> None:
             f"most {available} (-1 takes all), or add machines with trainer.num_nodes"
         )
     processes = wanted * int(cfg.trainer.num_nodes)
+    started = os.environ.get("WORLD_SIZE")  # set by torchrun (and by Lightning for its ranks)
+    if started is not None and int(started) != processes:
+        raise ConfigError(
+            f"{started} processes were started (WORLD_SIZE) but trainer.devices x "
+            f"trainer.num_nodes = {wanted} x {cfg.trainer.num_nodes} = {processes}: set "
+            "trainer.devices to torchrun's --nproc_per_node and trainer.num_nodes to its --nnodes"
+        )
     if target != MODEL_PARALLEL:  # there, tensor-parallel processes share their batches
         check_global_batch(cfg, processes)
 
