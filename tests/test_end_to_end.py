@@ -83,6 +83,38 @@ def test_checkpoint_carries_its_config_and_loads_safely(
     assert checkpoint["trainrig_config"]["model"]["_target_"] == "trainrig.models.cnn.build_cnn"
 
 
+def test_validation_metrics_are_those_of_validating_the_best_checkpoint_again(
+    smoke_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """The runner reads them from best.ckpt (stored when it was saved) instead of validating."""
+    import pytorch_lightning as pl
+
+    from trainrig.build import build_classifier, build_data
+    from trainrig.checkpoints import load_config_from_checkpoint, load_fitting_weights
+
+    run_dir, _ = smoke_run
+    best = run_dir / "checkpoints" / "best.ckpt"
+    stored = torch.load(best, weights_only=True)["trainrig_validation_metrics"]
+    assert set(stored) == {"val/acc", "val/loss"}
+    cfg = load_config_from_checkpoint(best)
+    pl.seed_everything(cfg.seed, verbose=False)
+    data = build_data(cfg)
+    classifier = build_classifier(cfg, data)
+    load_fitting_weights(classifier, best)
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        limit_val_batches=cfg.trainer.limit_val_batches,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    validated = trainer.validate(classifier, datamodule=data, verbose=False)[0]
+    trained = _metrics(run_dir)
+    assert trained["val/acc"] == stored["val/acc"] == pytest.approx(validated["val/acc"], abs=1e-6)
+    assert trained["val/loss"] == stored["val/loss"]
+    assert stored["val/loss"] == pytest.approx(validated["val/loss"], rel=1e-5)
+
+
 def test_eval_reproduces_the_test_metrics_of_the_best_checkpoint(
     smoke_run: tuple[Path, subprocess.CompletedProcess[str]],
     trainrig_cli: CliRunner,

@@ -17,6 +17,7 @@ from trainrig.build import (
     build_trainer,
     display_callbacks,
 )
+from trainrig.callbacks.config_in_checkpoint import stored_validation_metrics
 from trainrig.checkpoint_io import SafeCheckpointIO
 from trainrig.checkpoints import load_config_from_checkpoint, load_fitting_weights
 from trainrig.data.stats_cache import cache_normalization
@@ -62,8 +63,12 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
     raise_if_pruned(trainer)  # a pruned Optuna trial ends here, without testing
     reason = stop_reason(trainer)
-    val = trainer.validate(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
     test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
+    # the best epoch's validation metrics as its checkpoint stored them, not validated again
+    val = (
+        stored_validation_metrics(trainer)
+        or trainer.validate(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
+    )
     metrics = {**val, **test, MODEL_SIZE: float(_parameter_count(classifier))}
     if main_rank:
         if cfg.get("compression"):  # its figures join the metrics, for sweeps to optimize
