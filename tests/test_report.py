@@ -91,8 +91,13 @@ def test_html_shows_every_image_by_a_relative_path_that_exists(report_dir: Path)
     assert len(sources) == 3 + len(list((report_dir / "sweeps").rglob("*.png")))
     for source in sources:
         assert not Path(source).is_absolute() and (report_dir / source).is_file(), source
-    for link in re.findall(r'<a href="([^"]+)"', page):
+    links = re.findall(r'<a href="([^"]+)"', page)
+    for link in links:
         assert (report_dir / link).exists(), link
+    pages = [link for link in links if link.endswith(".html")]
+    assert pages  # the sweep's interactive plots, each with the plotly.js it loads beside it
+    assert all((report_dir / link).with_name("plotly.min.js").is_file() for link in pages)
+    assert not any(link.endswith(".js") for link in links)
 
 
 def test_default_out_is_report_beside_the_first_path(

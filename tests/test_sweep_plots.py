@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import matplotlib.image
 import optuna
 import pytest
 
-from trainrig.sweeps.plots import _options, write_plots
+from trainrig.sweeps.plots import PLOTLY_JS, _options, write_plots
 
 PARAMS = ("dropout_rate", "activation_fn")  # names that plotly.js itself never contains
 METRICS = ["val_accuracy", "latency_ms"]
@@ -49,16 +50,20 @@ def study(n_trials: int, multi: bool = False) -> optuna.Study:
 def check_written(written: list[Path], plots_dir: Path, kinds: set[str]) -> None:
     """The returned paths are exactly the files on disk: a valid PNG and an HTML per plot."""
     assert sorted(written) == sorted(plots_dir.iterdir())  # so no temporary files remain
-    assert {p.name for p in written} == {f"{k}{ext}" for k in kinds for ext in (".png", ".html")}
+    pages = {f"{k}{ext}" for k in kinds for ext in (".png", ".html")}
+    assert {p.name for p in written} == pages | {PLOTLY_JS}
     for path in written:
         if path.suffix == ".png":
             height, width = matplotlib.image.imread(path).shape[:2]
             assert height > 100 and width > 100, path
-        else:
+        elif path.suffix == ".html":
             html = path.read_text(encoding="utf-8")
-            assert "plotly" in html and "<script src" not in html, path  # self-contained
+            scripts = re.findall(r'<script[^>]* src="([^"]+)"', html)
+            assert scripts == [PLOTLY_JS], path  # the bundle beside it (offline), no CDN
             if path.stem != "optimization_history":  # the history shows values, not parameters
                 assert all(name in html for name in PARAMS), path
+    bundle = (plots_dir / PLOTLY_JS).read_text(encoding="utf-8")
+    assert len(bundle) > 1_000_000 and "plotly.js v" in bundle[:1000]  # the whole library
 
 
 def test_single_objective_writes_history_importances_and_parallel_coordinates(

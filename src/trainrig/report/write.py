@@ -78,11 +78,11 @@ def sweep_blocks(sweeps: list[Sweep], out: Path) -> list[Block]:
         if best:
             params = ", ".join(f"`{k}={v}`" for k, v in best["params"].items())
             blocks.append(Text(f"Best: trial {best['number']}, {best['value']:.4g}; {params}."))
-        for plot in sweep.plots:
+        for plot in sweep.plots:  # plotly.min.js too: the HTML pages load it from beside them
             target = Path(shutil.copy2(plot, copied / plot.name))
             if plot.suffix == ".png":
                 blocks.append(Image(_relative(target, out), plot.stem))
-            else:
+            elif plot.suffix == ".html":
                 blocks.append(Link(_relative(target, out), f"{plot.stem} (interactive)"))
     return blocks
 

@@ -1,4 +1,8 @@
-"""A finished sweep's plots: PNG (matplotlib) and interactive HTML (plotly), via Optuna."""
+"""A finished sweep's plots: PNG (matplotlib) and interactive HTML (plotly), via Optuna.
+
+The HTML pages share one `plotly.min.js` beside them instead of inlining plotly.js (~4.8 MB)
+each: the folder still opens offline, at a third of the size.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from trainrig.results import write_atomic
 
 logger = logging.getLogger(__name__)
 
+PLOTLY_JS = "plotly.min.js"  # the name plotly's include_plotlyjs="directory" pages load
 PLOTS = ("optimization_history", "param_importances", "parallel_coordinate", "pareto_front")
 _HANDLED_WARNINGS = (
     "Attempting to set identical",  # an axis of one value: matplotlib widens it, harmlessly
@@ -97,7 +102,19 @@ def write_plots(study: Any, plots_dir: Path) -> list[Path]:
                 warnings.filterwarnings("ignore", handled, UserWarning)
             _write_png(getattr(png_plots, f"plot_{kind}")(study, **options), png)
             figure = getattr(html_plots, f"plot_{kind}")(study, **options)
-        # Self-contained (plotly.js inlined, ~4.8 MB a file): opens offline, unlike a CDN link.
-        write_atomic(html, figure.to_html(include_plotlyjs=True))
+        # plotly.js from the file beside the pages: offline, unlike a CDN link, and written once
+        write_atomic(html, figure.to_html(include_plotlyjs="directory"))
         written += [png, html]
+    if written:
+        written.append(_write_plotly_js(plots_dir))
     return written
+
+
+def _write_plotly_js(plots_dir: Path) -> Path:
+    """The plotly.js bundle (~4.8 MB) that every HTML page in `plots_dir` loads, once."""
+    from plotly.offline import get_plotlyjs
+
+    path = plots_dir / PLOTLY_JS
+    with replaced_atomically(path) as file:  # library code as it is: nothing to redact
+        file.write(get_plotlyjs())
+    return path
