@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from omegaconf import OmegaConf
 
 from trainrig.callbacks.config_in_checkpoint import CONFIG_KEY
 from trainrig.compression.distillation import distillation_loss
 from trainrig.compression.quantization import DynamicQuantization
 from trainrig.models.mlp import build_mlp
 
-from .conftest import CliRunner
+from .conftest import REPO_ROOT, CliRunner
 
 
 def _compressed_run(trainrig_cli: CliRunner, cwd: Path, *overrides: str) -> Path:
@@ -186,3 +188,17 @@ def test_onnx_export_matches_torch_within_1e_4(trainrig_cli: CliRunner, tmp_path
     report = json.loads((run / "compression.json").read_text())
     assert report["onnx"]["max_abs_diff"] <= 1e-4
     assert (run / "model.onnx").stat().st_size > 10_000
+
+
+def test_a_teacher_experiment_trains_on_the_students_split(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    shutil.copytree(REPO_ROOT / "experiments", tmp_path / "experiments")
+    result = trainrig_cli(
+        "train", "model=mlp", "compression=distill", "compression.teacher_experiment=baseline",
+        "compression.teacher_overrides=['trainer=smoke']", "trainer=smoke", "seed=3",
+        "hydra.run.dir=run", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    teacher = OmegaConf.load(tmp_path / "run" / "teacher" / "config.yaml")
+    assert (teacher.seed, teacher.data.split_seed) == (3, 3)  # baseline itself says seed 42

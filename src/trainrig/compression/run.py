@@ -72,8 +72,10 @@ def attach_teacher(cfg: DictConfig, classifier: Classifier, data: Any, run_dir: 
     if isinstance(method, Distillation):
         path = method.teacher_ckpt
         if path is None:
-            experiment = str(method.teacher_experiment)
-            path = str(train_teacher(experiment, method.teacher_overrides, run_dir))
+            # the student's seed, so the teacher's split is the student's: a teacher trained on
+            # the student's test images would pass on what it learnt of them
+            overrides = (f"seed={cfg.seed}", *method.teacher_overrides)
+            path = str(train_teacher(str(method.teacher_experiment), overrides, run_dir))
         teacher = load_teacher(Path(path), data)
         classifier.distiller = Distiller(teacher, method.temperature, method.alpha)
 
