@@ -1,8 +1,13 @@
-"""Batches split across data-parallel processes: together they are one process's batches."""
+"""Batches split across data-parallel processes (together they are one process's batches),
+sharding plans, and the Lightning strategies the `strategy` options build."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from hydra.utils import instantiate
+from omegaconf import DictConfig
 from torch import nn
 
 from trainrig.data.sharded_batches import ShardedBatches
@@ -62,3 +67,19 @@ def test_only_a_stack_of_linear_and_elementwise_layers_has_a_sharding_plan() -> 
     }
     assert sharding_plan(build_mlp((1, 8, 8), 10, batch_norm=True)) is None
     assert sharding_plan(nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4, 2))) is None
+
+
+@pytest.mark.parametrize(
+    ("option", "kind"),
+    [
+        ("ddp", "DDPStrategy"),
+        ("ddp_spawn", "DDPStrategy"),
+        ("fsdp", "FSDPStrategy"),
+        ("model_parallel", "ModelParallelStrategy"),
+    ],
+)
+def test_every_strategy_option_builds_its_lightning_strategy(
+    option: str, kind: str, compose_train: Callable[..., DictConfig]
+) -> None:
+    strategy = instantiate(compose_train(f"strategy={option}").strategy)
+    assert type(strategy).__name__ == kind
