@@ -123,6 +123,8 @@ def test_progress_bar_redraws_at_most_every_min_interval() -> None:
         enable_checkpointing=False, enable_model_summary=False,
     )  # fmt: skip
     trainer.fit(model, torch.utils.data.DataLoader(data, batch_size=4))
-    shown = set(re.findall(r"\bloss: (\d+\.\d{3})", ANSI_CODE.sub("", screen.getvalue())))
+    shown = re.findall(r"\bloss: (\d+\.\d{3})", ANSI_CODE.sub("", screen.getvalue()))
     assert len(model.losses) == 50
-    assert shown == {f"{model.losses[0]:.3f}", f"{sum(model.losses[1:]) / 49:.3f}"}
+    first, rest = f"{model.losses[0]:.3f}", f"{sum(model.losses[1:]) / 49:.3f}"
+    # the render thread may skip the first frame (ten renders a second); the last is drawn
+    assert shown and shown[-1] == rest and set(shown) <= {first, rest}

@@ -48,6 +48,9 @@ class ProgressBar(RichProgressBar):
     """
 
     def __init__(self, min_interval: float = 0.1, **rich_options: Any) -> None:
+        # Lightning's bar renders from a thread up to `refresh_rate` times a second (100 by
+        # default), each render taking the GIL from training; ten is enough to read.
+        rich_options.setdefault("refresh_rate", 10)
         super().__init__(**rich_options)
         self.min_interval = min_interval
         self._last_draw = float("-inf")
@@ -91,6 +94,10 @@ class ProgressBar(RichProgressBar):
             if self.progress is not None and self.train_progress_bar_id is not None:
                 self.progress.update(self.train_progress_bar_id, run_time=self._times(trainer))
             super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.refresh(hard=True)  # the last frame, which the render thread may not have drawn yet
+        super().on_train_end(trainer, pl_module)
 
     def _times(self, trainer: pl.Trainer) -> str:
         """ "0:00:03 elapsed • 0:00:12 left" for the whole fit, from its mean time per step so far
