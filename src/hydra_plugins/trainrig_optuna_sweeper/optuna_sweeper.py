@@ -34,7 +34,7 @@ PRUNERS: dict[str, dict[str, Any]] = {
     "percentile": {**MEDIAN, "_target_": "optuna.pruners.PercentilePruner", "percentile": 25.0},
     "successive_halving": {
         "_target_": "optuna.pruners.SuccessiveHalvingPruner",
-        "min_resource": 1,
+        "min_resource": 2,  # first rung after 2 epochs: one epoch's val metric says little yet
         "reduction_factor": 3,
     },
     "hyperband": {
