@@ -83,7 +83,7 @@ def test_a_sweep_stopped_mid_trial_resumes_to_exactly_n_trials(
         "hydra.sweeper.n_trials=5",
         "hydra.sweeper.heartbeat_interval=1",
         "trainer.max_epochs=30",
-        "trainer.limit_train_batches=6",
+        "trainer.limit_train_batches=12",
         "early_stopping=none",
     ]  # fmt: skip  (trials of a few seconds: time to catch one running)
     storage = f"sqlite:///{tmp_path}/sweep/study.db"
