@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,6 +32,17 @@ TRAINER_SWITCHES = [
     "trainer.val_check_interval=2",
     "trainer.check_val_every_n_epoch=2",
 ]  # trainer.sync_batchnorm=true needs GPUs: refused on CPUs (test_distributed_bad_input.py)
+
+
+@pytest.fixture(autouse=True)
+def _restore_determinism() -> Iterator[None]:
+    """trainer.deterministic=true turns torch's deterministic mode on for the whole process;
+    later tests in this worker (int8 kernels among them) must not inherit it."""
+    import torch
+
+    before = torch.are_deterministic_algorithms_enabled()
+    yield
+    torch.use_deterministic_algorithms(before)
 
 
 def _train(compose: Callable[..., DictConfig], run_dir: Path, *overrides: str) -> dict[str, float]:
