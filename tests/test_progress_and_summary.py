@@ -128,3 +128,34 @@ def test_progress_bar_redraws_at_most_every_min_interval() -> None:
     first, rest = f"{model.losses[0]:.3f}", f"{sum(model.losses[1:]) / 49:.3f}"
     # the render thread may skip the first frame (ten renders a second); the last is drawn
     assert shown and shown[-1] == rest and set(shown) <= {first, rest}
+
+
+class _SeesRenderThread(pl.Callback):
+    """Records the bar's render thread while training runs."""
+
+    def __init__(self) -> None:
+        self.threads: list[object] = []
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: object) -> None:
+        bar = trainer.progress_bar_callback
+        self.threads.append(bar.progress.live._refresh_thread)  # type: ignore[union-attr]
+
+
+def test_progress_bar_renders_from_a_thread_that_stops_at_once() -> None:
+    """The bar's frames come from a thread that waits on its stop event (Lightning's sleeps a
+    whole interval, so each fit and test waited up to 0.1 s for it to end); it ends with fit."""
+    from trainrig.callbacks.progress_bar import ProgressBar, PromptRefreshThread
+
+    screen = io.StringIO()
+    bar = ProgressBar(min_interval=0, console_kwargs={"file": screen, "force_terminal": True})
+    seen = _SeesRenderThread()
+    data = torch.utils.data.TensorDataset(torch.randn(64, 4), torch.randn(64, 1))
+    trainer = pl.Trainer(
+        max_epochs=1, accelerator="cpu", callbacks=[bar, seen], logger=False,
+        enable_checkpointing=False, enable_model_summary=False,
+    )  # fmt: skip
+    trainer.fit(_RecordsLosses(), torch.utils.data.DataLoader(data, batch_size=4))
+    (thread,) = set(seen.threads)
+    assert isinstance(thread, PromptRefreshThread) and thread.done.is_set()
+    assert not thread.is_alive()  # joined when the bar stopped
+    assert "16/16" in ANSI_CODE.sub("", screen.getvalue())  # and it drew the bar
