@@ -41,8 +41,22 @@ HYDRA_COMMANDS = {"train": "train", "eval": "eval", "lr-find": "lr_find", "compr
 COMMANDS = (*HYDRA_COMMANDS, "resume", "list", "report")
 
 
+def run() -> NoReturn:
+    """The `trainrig` command and `python -m trainrig`: `main`, then a quick exit (the process
+    ends without tearing down torch's modules; see trainrig.process_exit)."""
+    from trainrig.process_exit import end_process
+
+    try:
+        main()
+    except SystemExit as stop:
+        if not isinstance(stop.code, int | None):
+            raise  # sys.exit("message"): Python prints it
+        end_process(stop.code or 0)
+    end_process(0)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the `trainrig` command and of `python -m trainrig`."""
+    """What the `trainrig` command does with `argv` (the command line when None)."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-sc", "--shell-completion"):
         _shell_completion(args)
