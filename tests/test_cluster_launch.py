@@ -84,7 +84,9 @@ def test_a_config_every_torchrun_rank_rejects_leaves_no_run_directory(tmp_path: 
     rejected = _start([*command, "optimizer.lr=-1"], tmp_path, _clean_env())
     output, _ = rejected.communicate(timeout=120)
     assert rejected.returncode != 0
-    assert output.count("trainrig: error: optimizer.lr: must be > 0") == 2  # once per rank
+    # each rank checks the config; torchrun stops the other rank as soon as the first one
+    # exits with the error, so the second message may not get printed
+    assert output.count("trainrig: error: optimizer.lr: must be > 0") in (1, 2)
     assert not (tmp_path / "outputs").exists()  # nor rank 1's log kept it
 
 
