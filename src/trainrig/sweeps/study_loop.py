@@ -34,11 +34,13 @@ from trainrig.sweeps.workers import (
     start_worker,
     threads_per_worker,
     visible_gpus,
+    wait_for_exit,
 )
 from trainrig.target_allowlist import OPT_IN, check_callable_name, check_targets_resolve
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0  # how often the sweep process redraws progress and checks for dead trials
+IDLE_POLL_SECONDS = 0.2  # how often a worker with nothing to do checks whether the sweep ended
 
 
 def _settings_dict(node: Any) -> dict[str, Any]:
@@ -128,7 +130,7 @@ def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
         if not tally.has_work(n_trials) or _grid_exhausted(study):
             if not tally.states["RUNNING"]:
                 return
-            time.sleep(POLL_SECONDS)  # another worker's trial may still die and be re-queued
+            time.sleep(IDLE_POLL_SECONDS)  # another worker's trial may die and be re-queued
             continue
         study.optimize(objective, n_trials=1, catch=(TrialFailed, SurplusTrial))
         after_trial(study)
@@ -166,7 +168,7 @@ def run_pool(
     restarts = 0
     try:
         while workers:
-            time.sleep(POLL_SECONDS)
+            wait_for_exit(list(workers.values()), POLL_SECONDS)
             fail_stale_trials(study)
             show(study)
             for i, process in list(workers.items()):

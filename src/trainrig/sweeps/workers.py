@@ -11,6 +11,7 @@ study by running the same command with the same `storage`.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import signal
@@ -95,3 +96,8 @@ def start_worker(run: Callable[[], None], threads: int, devices: str | None, log
     process = context.Process(target=_worker_main, args=(run, threads, devices, log))
     process.start()
     return process
+
+
+def wait_for_exit(processes: list[Any], timeout: float) -> None:
+    """Return when one of `processes` has exited, or after `timeout` seconds."""
+    multiprocessing.connection.wait([p.sentinel for p in processes], timeout)
