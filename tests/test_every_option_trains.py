@@ -116,11 +116,15 @@ def test_max_steps_limits_optimizer_steps(
 def test_learning_rate_is_logged(
     scheduler: str, compose_train: Callable[..., DictConfig], tmp_path: Path
 ) -> None:
-    _train(compose_train, tmp_path, f"scheduler={scheduler}")
+    """Every schedule, and none, logs the lr under the one column `train/lr`."""
+    _train(compose_train, tmp_path, f"scheduler={scheduler}", "optimizer.lr=0.004")
     rows = _csv_rows(tmp_path)
-    column = "train/lr" if scheduler != "none" else "lr-Adam"
-    logged = [float(row[column]) for row in rows if row.get(column)]
+    assert not [name for name in rows[0] if name.startswith("lr-")]  # Lightning's own naming
+    logged = [float(row["train/lr"]) for row in rows if row.get("train/lr")]
     assert logged, rows[0].keys()
     if scheduler == "cosine":  # logged every step, decreasing
         assert len(logged) == 6
         assert logged == sorted(logged, reverse=True)
+    if scheduler == "none":  # the lr as set, once an epoch
+        epochs = {row["epoch"] for row in rows if row.get("train/loss")}
+        assert logged == [0.004] * len(epochs)

@@ -16,6 +16,7 @@ from trainrig.compression.distillation import Distiller
 from trainrig.data.sharded_batches import data_parallel_share
 from trainrig.metric_names import STAGES
 from trainrig.optim import OptimizerFactory, scale_learning_rates
+from trainrig.schedules import build_constant
 
 # (optimizer, total_steps=...) -> Lightning scheduler config; see trainrig.schedules.
 SchedulerFactory = Callable[..., dict[str, Any]]
@@ -120,7 +121,7 @@ class Classifier(pl.LightningModule):
         processes, _ = data_parallel_share(self.trainer)
         scale_learning_rates(optimizer, self.lr_scaling, processes)
         if self.scheduler_factory is None:
-            return optimizer
+            return {"optimizer": optimizer, "lr_scheduler": build_constant(optimizer, 0)}
         total_steps = int(self.trainer.estimated_stepping_batches)
         return {
             "optimizer": optimizer,

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import (
+    ConstantLR,
     CosineAnnealingLR,
     ExponentialLR,
     LinearLR,
@@ -33,6 +34,12 @@ def _per_step(scheduler: LRScheduler | ReduceLROnPlateau) -> SchedulerConfig:
 
 def _per_epoch(scheduler: LRScheduler | ReduceLROnPlateau) -> SchedulerConfig:
     return {"scheduler": scheduler, "interval": "epoch", "name": LOGGED_NAME}
+
+
+def build_constant(optimizer: Optimizer, total_steps: int) -> SchedulerConfig:
+    """No schedule (`scheduler=none`): the lr stays as set, logged once an epoch as `train/lr`
+    like every schedule's, so runs with and without a schedule share one lr column."""
+    return _per_epoch(ConstantLR(optimizer, factor=1.0, total_iters=0))
 
 
 def build_step(
