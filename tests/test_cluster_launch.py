@@ -96,7 +96,8 @@ def test_torchrun_with_more_processes_than_trainer_devices_is_refused(tmp_path: 
     output, _ = rejected.communicate(timeout=120)
     assert rejected.returncode != 0
     expected = "2 processes were started (WORLD_SIZE) but trainer.devices x trainer.num_nodes"
-    assert output.count(expected) == 2  # each rank names the way out, before training
+    # each rank names the way out, before training; torchrun may stop the second one first
+    assert output.count(expected) in (1, 2)
     assert not (tmp_path / "outputs").exists()
 
 
