@@ -49,7 +49,7 @@ class Classifier(pl.LightningModule):
         self.augmentation = augmentation
         self.rescale = rescale
         self.optimizer_factory = optimizer
-        self.scheduler_factory = scheduler
+        self.scheduler_factory = scheduler or build_constant  # logs train/lr even with none
         self.lr_scaling = lr_scaling  # with the number of data-parallel processes (optim.py)
         for stage in STAGES:
             setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
@@ -120,8 +120,6 @@ class Classifier(pl.LightningModule):
         optimizer = self.optimizer_factory(self)
         processes, _ = data_parallel_share(self.trainer)
         scale_learning_rates(optimizer, self.lr_scaling, processes)
-        if self.scheduler_factory is None:
-            return {"optimizer": optimizer, "lr_scheduler": build_constant(optimizer, 0)}
         total_steps = int(self.trainer.estimated_stepping_batches)
         return {
             "optimizer": optimizer,

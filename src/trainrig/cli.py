@@ -14,6 +14,7 @@ from trainrig.errors import (
     exit_with,
     one_line_errors,
 )
+from trainrig.process_exit import end_process  # standard library only
 
 USAGE = """\
 usage: trainrig COMMAND [ARGS ...]
@@ -44,8 +45,6 @@ COMMANDS = (*HYDRA_COMMANDS, "resume", "list", "report")
 def run() -> NoReturn:
     """The `trainrig` command and `python -m trainrig`: `main`, then a quick exit (the process
     ends without tearing down torch's modules; see trainrig.process_exit)."""
-    from trainrig.process_exit import end_process
-
     try:
         main()
     except SystemExit as stop:
