@@ -15,6 +15,7 @@ from trainrig.errors import (
     one_line_errors,
 )
 from trainrig.process_exit import end_process  # standard library only
+from trainrig.startup_gc import pause_collection  # standard library only
 
 USAGE = """\
 usage: trainrig COMMAND [ARGS ...]
@@ -100,6 +101,7 @@ def _task_function(command: str) -> Callable[[Any], Any]:
 
 def _run_hydra_app(command: str, args: list[str]) -> None:
     """Run the Hydra app of `command`; report errors in one line unless HYDRA_FULL_ERROR=1."""
+    pause_collection()  # resumed once the heavy imports are done (trainrig.startup_gc)
     import hydra
 
     from trainrig.config_tree import BUILTIN_CONF_MODULE

@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from trainrig.distributed import ddp_ranks_rerun_this_job
 from trainrig.errors import ConfigError, config_error_in, exit_with, one_line_errors
 from trainrig.redaction import redact_files, redact_logs
+from trainrig.startup_gc import resume_collection
 from trainrig.target_allowlist import OPT_IN, check_targets_resolve
 from trainrig.validate import validate
 
@@ -91,6 +92,7 @@ def _validated(cfg: DictConfig, task: str) -> dict[str, Any]:
         redact_files(_run_dir() / saved)
     values = validate(cfg, task)
     check_targets_resolve(values, values.get(OPT_IN) is True)
+    resume_collection()  # the targets' modules are imported; the run's objects come next
     return values
 
 

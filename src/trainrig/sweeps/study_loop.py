@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from trainrig.errors import ConfigError
 from trainrig.redaction import redact_logs
 from trainrig.results import write_atomic
+from trainrig.startup_gc import resume_collection
 from trainrig.sweeps.objective import SurplusTrial, TrialFailed, make_objective
 from trainrig.sweeps.outputs import write_outputs
 from trainrig.sweeps.plots import write_plots
@@ -246,6 +247,7 @@ def run_study(
         work(study_for(index + 1), objective, n_trials, check)
 
     study = study_for(0)
+    resume_collection()  # Lightning and Optuna are imported; trials (and forked workers) next
     if int(settings.get("n_workers", 1)) > 1:
         run_pool(settings, sweep_dir, study, worker, show)
     else:
