@@ -33,6 +33,18 @@ def test_same_seed_same_split_other_seed_other_split() -> None:
     assert not torch.equal(a.splits["test"][0], c.splits["test"][0])
 
 
+def test_a_run_that_changes_its_data_in_place_leaves_the_next_build_alone() -> None:
+    """The digits are read once per process (in-process sweep trials rebuild their data)."""
+    first = build_digits()
+    kept = first.splits["train"][0].clone()
+    for x, y in first.splits.values():
+        x.zero_()
+        y.zero_()
+    again = build_digits()
+    assert torch.equal(again.splits["train"][0], kept)
+    assert again.splits["test"][1].unique().numel() == 10
+
+
 def test_batches_cover_the_split_once_per_epoch() -> None:
     data = build_digits(batch_size=100)
     batches = list(data.train_dataloader())

@@ -6,6 +6,7 @@ Every failure raises `ConfigError` with one message that names the full key and 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from typing import Any
 
@@ -96,11 +97,18 @@ def _dotted(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+@functools.cache  # merge copies it; a config validated per sweep trial builds each once
+def _structured(schema: type) -> DictConfig:
+    built = OmegaConf.structured(schema)
+    assert isinstance(built, DictConfig)
+    return built
+
+
 def check_node(path: str, node: dict[str, Any], schema: type) -> None:
     """Check keys and types (OmegaConf), required values, ranges and cross-field rules."""
     allowed = ", ".join(f.name for f in dataclasses.fields(schema) if not f.name.startswith("_"))
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(schema), node)
+        merged = OmegaConf.merge(_structured(schema), node)
     except ConfigKeyError as error:
         raise ConfigError(
             f"{_dotted(path, error.key)}: unknown key. Allowed keys: {allowed}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 
@@ -24,12 +25,18 @@ def build_digits(
     split_seed: int = 0,
 ) -> InMemoryDataModule:
     """scikit-learn's digits (1,797 8x8 images, pixels 0..16, 10 classes), split stratified."""
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    x = with_channel_axis(torch.from_numpy(digits.images).to(torch.float32))
-    y = torch.from_numpy(digits.target).to(torch.long)
+    x, y = _digits()
     train, val, test = stratified_split(x, y, val_fraction, test_fraction, split_seed)
     module = InMemoryDataModule(train, val, test, 10, batch_size, normalize, rescale, mean, std)
     log.info("digits: %s samples", module.split_sizes())
     return module
+
+
+@functools.cache  # read once per process: each in-process sweep trial builds its data anew
+def _digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """All the images (N, 1, 8, 8) as float32 and their labels; the splits copy from these."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = with_channel_axis(torch.from_numpy(digits.images).to(torch.float32))
+    return x, torch.from_numpy(digits.target).to(torch.long)
