@@ -79,3 +79,16 @@ def test_resume_freezes_once_and_switches_the_collector_back_on() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["True", "True", "True"]
+
+
+def test_the_collector_is_on_again_when_main_returns_without_a_task(tmp_path: Path) -> None:
+    """`trainrig train --cfg job` called in-process prints the config and runs no task."""
+    script = (
+        "import gc\nfrom trainrig.cli import main\nmain(['train', '--cfg', 'job'])\n"
+        "print('collector on:', gc.isenabled())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("collector on: True")

@@ -15,7 +15,7 @@ from trainrig.errors import (
     one_line_errors,
 )
 from trainrig.process_exit import end_process  # standard library only
-from trainrig.startup_gc import pause_collection  # standard library only
+from trainrig.startup_gc import pause_collection, resume_collection  # standard library only
 
 USAGE = """\
 usage: trainrig COMMAND [ARGS ...]
@@ -128,6 +128,7 @@ def _run_hydra_app(command: str, args: list[str]) -> None:
         _report(error)
     finally:
         sys.argv = [program, command, *args]
+        resume_collection()  # on again for a caller of `main`, even when no task ran (--cfg job)
 
 
 def _report(error: BaseException) -> NoReturn:
