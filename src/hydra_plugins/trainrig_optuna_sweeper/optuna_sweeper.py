@@ -103,9 +103,14 @@ class OptunaSweeper(Sweeper):
     ) -> None:
         from hydra.core.plugins import Plugins
 
+        from trainrig.sweeps.trial_configs import TrialConfigLoader
+
         self.config: Optional[DictConfig] = config
+        loader = TrialConfigLoader(hydra_context.config_loader)  # trials compose in ~1/10 the time
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config
+            hydra_context=HydraContext(config_loader=loader, callbacks=hydra_context.callbacks),
+            task_function=task_function,
+            config=config,
         )
 
     def sweep(self, arguments: list[str]) -> Any:
