@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import optuna
@@ -61,6 +63,8 @@ def test_sweep_runs_resumes_to_the_total_and_writes_a_best_experiment(
     first = trainrig_cli("train", *SWEEP, "hydra.sweeper.n_trials=3", *space, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert _summary(tmp_path)["trials"] == {"COMPLETE": 3}
+    with closing(sqlite3.connect(tmp_path / "sweep" / "study.db")) as study_file:
+        assert study_file.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     again = trainrig_cli("train", *SWEEP, "hydra.sweeper.n_trials=5", *space, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     summary = _summary(tmp_path)
