@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,10 @@ from trainrig.build import (
     build_trainer,
     display_callbacks,
 )
-from trainrig.callbacks.config_in_checkpoint import stored_validation_metrics
+from trainrig.callbacks.config_in_checkpoint import (
+    loaded_checkpoint_epoch,
+    stored_validation_metrics,
+)
 from trainrig.checkpoint_io import SafeCheckpointIO
 from trainrig.checkpoints import load_config_from_checkpoint, load_fitting_weights
 from trainrig.data.stats_cache import cache_normalization
@@ -77,6 +81,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
 
             metrics |= compression_metrics(compress(cfg, classifier, data, run_dir))
         write_metrics(run_dir, metrics)
+        reason = replace(reason, best_epoch=loaded_checkpoint_epoch(trainer))  # test loaded it
         print_summary(metrics, run_dir, time.monotonic() - started, reason)
     return metrics
 

@@ -24,21 +24,12 @@ class FitEnd:
         return self.reason
 
 
-def _best_checkpoint(trainer: pl.Trainer) -> tuple[int | None, str]:
-    """The epoch stored in the checkpoint callback's best file and its monitored value."""
-    import torch
-
+def _best_score(trainer: pl.Trainer) -> str:
+    """The checkpoint callback's monitored value of its best checkpoint, e.g. "val/acc 0.9852"."""
     callback = trainer.checkpoint_callback
-    if not isinstance(callback, ModelCheckpoint) or not callback.best_model_path:
-        return None, ""
-    path = Path(callback.best_model_path)
-    if not path.is_file():
-        return None, ""
-    # mmap: only the small header is read, not the weights
-    epoch = torch.load(path, map_location="cpu", weights_only=True, mmap=True).get("epoch")
-    score = callback.best_model_score
-    best = f"{callback.monitor} {float(score):.4f}" if score is not None else ""
-    return (int(epoch) if epoch is not None else None), best
+    if not isinstance(callback, ModelCheckpoint) or callback.best_model_score is None:
+        return ""
+    return f"{callback.monitor} {float(callback.best_model_score):.4f}"
 
 
 def _limit_reason(trainer: pl.Trainer) -> str:
@@ -55,7 +46,8 @@ def _limit_reason(trainer: pl.Trainer) -> str:
 
 
 def stop_reason(trainer: pl.Trainer) -> FitEnd:
-    """Why fitting ended; call it right after `fit` (a checkpoint load restores callback state)."""
+    """Why fitting ended; call it right after `fit` (a checkpoint load restores callback state).
+    The best epoch is left for the caller to fill in once it has loaded the best checkpoint."""
     reason = _limit_reason(trainer)
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
         if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
@@ -64,8 +56,7 @@ def stop_reason(trainer: pl.Trainer) -> FitEnd:
             reason = f"early stopping at epoch {callback.stopped_epoch}: {detail}"
             if getattr(callback, "restore_best", False):
                 reason += "; the best epoch's weights restored"
-    best_epoch, best = _best_checkpoint(trainer)
-    return FitEnd(reason, trainer.current_epoch, best_epoch, best)
+    return FitEnd(reason, trainer.current_epoch, best=_best_score(trainer))
 
 
 def print_summary(

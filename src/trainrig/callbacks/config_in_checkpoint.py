@@ -20,6 +20,7 @@ class ConfigInCheckpoint(pl.Callback):
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.loaded_validation: dict[str, float] | None = None
+        self.loaded_epoch: int | None = None  # the epoch the last loaded checkpoint was saved in
 
     def on_save_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
@@ -34,6 +35,8 @@ class ConfigInCheckpoint(pl.Callback):
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
     ) -> None:
         self.loaded_validation = checkpoint.get(VALIDATION_KEY)
+        epoch = checkpoint.get("epoch")
+        self.loaded_epoch = None if epoch is None else int(epoch)
 
 
 def stored_validation_metrics(trainer: pl.Trainer) -> dict[str, float] | None:
@@ -42,4 +45,12 @@ def stored_validation_metrics(trainer: pl.Trainer) -> dict[str, float] | None:
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
         if isinstance(callback, ConfigInCheckpoint) and callback.loaded_validation:
             return dict(callback.loaded_validation)
+    return None
+
+
+def loaded_checkpoint_epoch(trainer: pl.Trainer) -> int | None:
+    """The epoch in which the checkpoint `trainer` loaded last (for `test`, say) was saved."""
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]
+        if isinstance(callback, ConfigInCheckpoint):
+            return callback.loaded_epoch
     return None
