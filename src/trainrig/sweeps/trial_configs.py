@@ -22,16 +22,18 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+Source = tuple[str, ...]  # a multirun's config name, then its Hydra overrides
+
 
 class TrialConfigLoader(ConfigLoader):
     """Hydra's config loader, with a faster `load_sweep_config` for jobs that differ in values."""
 
     def __init__(self, loader: ConfigLoader) -> None:
         self.loader = loader
-        # Keyed by what Hydra composes from: the multirun's config name and Hydra overrides, then
-        # the job's overrides before its values (or the override key, for `_groups`).
-        self._shared: dict[tuple[str, ...], DictConfig] = {}
-        self._groups: dict[tuple[str, ...], bool] = {}  # whether the key names a config group
+        # Keyed by what Hydra composes from (the multirun's config name and Hydra overrides) and
+        # the job's overrides before its values, or an override's key for `_groups`.
+        self._shared: dict[tuple[Source, tuple[str, ...]], DictConfig] = {}
+        self._groups: dict[tuple[Source, str], bool] = {}  # whether the key names a config group
 
     def load_sweep_config(
         self, master_config: DictConfig, sweep_overrides: list[str]
@@ -46,16 +48,15 @@ class TrialConfigLoader(ConfigLoader):
             split -= 1
         if split == len(parsed):
             return self.loader.load_sweep_config(master_config, overrides)
-        prefix = (*source, "", *overrides[:split])
+        prefix = (source, tuple(overrides[:split]))
         if prefix not in self._shared:
-            shared = self.loader.load_sweep_config(master_config, overrides[:split])
-            self._shared[prefix] = shared
+            self._shared[prefix] = self.loader.load_sweep_config(master_config, overrides[:split])
         config = copy.deepcopy(self._shared[prefix])
         _apply_values(config, parsed, split)
         OmegaConf.copy_cache(from_config=master_config, to_config=config)  # as Hydra does
         return config
 
-    def _only_sets_a_value(self, source: tuple[str, ...], override: Override) -> bool:
+    def _only_sets_a_value(self, source: Source, override: Override) -> bool:
         """Whether Hydra applies `override` after composing: `key=value` for a key of the task's
         config that is not a config group (of the config name and Hydra overrides `source`)."""
         if (
@@ -65,7 +66,7 @@ class TrialConfigLoader(ConfigLoader):
             or override.is_hydra_override()
         ):
             return False
-        key = (*source, override.key_or_group)
+        key = (source, override.key_or_group)
         if key not in self._groups:
             config_name, *hydra_overrides = source
             options = self.loader.get_group_options(
