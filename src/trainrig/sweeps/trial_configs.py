@@ -20,7 +20,7 @@ from typing import Any
 from hydra.core.config_loader import ConfigLoader
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 
 Source = tuple[str, ...]  # a multirun's config name, then its Hydra overrides
 
@@ -118,5 +118,4 @@ def _apply_values(config: DictConfig, parsed: list[Override], split: int) -> Non
         item_sep=dirname.item_sep,
         exclude_keys=dirname.exclude_keys,
     )
-    with open_dict(config.hydra):
-        config.hydra.runtime.cwd = os.getcwd()
+    config.hydra.runtime.cwd = os.getcwd()
