@@ -69,8 +69,11 @@ def _write_png(ax: Any, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     try:
+        # The tight layout engine fits labels inside the figure with one draw at save time;
+        # bbox_inches="tight" would draw it twice to crop it.
+        ax.figure.set_layout_engine("tight")
         with replaced_atomically(path, "wb") as file:  # concurrent writers never share a file
-            ax.figure.savefig(file, format="png", dpi=100, bbox_inches="tight")
+            ax.figure.savefig(file, format="png", dpi=100)
     finally:
         plt.close(ax.figure)
 
