@@ -104,8 +104,29 @@ def _structured(schema: type) -> DictConfig:
     return built
 
 
+class _Node:
+    """A node's values, hashable by their repr, so a check that passed once is not repeated."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values, self.text = values, repr(values)
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Node) and self.text == other.text
+
+
 def check_node(path: str, node: dict[str, Any], schema: type) -> None:
     """Check keys and types (OmegaConf), required values, ranges and cross-field rules."""
+    _check_node_once(path, _Node(node), schema)
+
+
+# A sweep validates every trial's config, and most of its nodes are the same in every trial;
+# a failed check raises, so only the passed ones are remembered.
+@functools.lru_cache(maxsize=1024)
+def _check_node_once(path: str, wrapped: _Node, schema: type) -> None:
+    node = wrapped.values
     allowed = ", ".join(f.name for f in dataclasses.fields(schema) if not f.name.startswith("_"))
     try:
         merged = OmegaConf.merge(_structured(schema), node)
