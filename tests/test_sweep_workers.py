@@ -54,9 +54,16 @@ def test_two_workers_run_trials_at_once_and_stop_at_n_trials(
     study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{sweep}/study.db")
     spans = [(t.datetime_start, t.datetime_complete) for t in study.trials]
     overlapping = any(a[0] < b[1] and b[0] < a[1] for a in spans for b in spans if a is not b)
-    assert overlapping, "the two workers never ran trials at the same time"
-    assert len({t.params["optimizer.lr"] for t in study.trials}) == 6  # workers seed apart
-    assert all(t.intermediate_values for t in study.trials)  # reported from the worker processes
+    # What each trial did, where and when, for the messages below if they fail.
+    trials = "\n".join(
+        f"{t.number} {t.state.name} {t.user_attrs.get('worker')} {t.datetime_start} to "
+        f"{t.datetime_complete} lr={t.params.get('optimizer.lr')} "
+        f"epochs reported={sorted(t.intermediate_values)} {t.user_attrs.get('error', '')}"
+        for t in study.trials
+    )
+    assert overlapping, f"the two workers never ran trials at the same time:\n{trials}"
+    assert len({t.params["optimizer.lr"] for t in study.trials}) == 6, trials  # seeds apart
+    assert all(t.intermediate_values for t in study.trials), trials  # reported by the workers
     assert "sweep 6/6: " in result.stderr  # the progress line
 
 
