@@ -92,3 +92,50 @@ def test_the_collector_is_on_again_when_main_returns_without_a_task(tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("collector on: True")
+
+
+# Records how many objects are frozen at each trial's start, and whether the first trial's
+# garbage was collected before it was frozen.
+SWEEP_SCRIPT = """
+import gc, json, sys, weakref
+import optuna.study._optimize as optimize
+
+frozen_at_trial_start, first_trial_garbage = [], []
+run_trial = optimize._run_trial
+
+class Garbage:
+    pass
+
+def recorded(*args, **kwargs):
+    frozen_at_trial_start.append(gc.get_freeze_count())
+    if not first_trial_garbage:
+        cycle = Garbage()
+        cycle.itself = cycle  # garbage that only the cyclic collector frees
+        first_trial_garbage.append(weakref.ref(cycle))
+        del cycle
+    return run_trial(*args, **kwargs)
+
+optimize._run_trial = recorded
+from trainrig.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps({"frozen": frozen_at_trial_start, "freed": first_trial_garbage[0]() is None}))
+"""
+
+
+def test_a_sweep_freezes_what_its_first_trial_left_alive_once(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SWEEP_SCRIPT, "train", *SWEEP, "hydra.sweeper.n_trials=3", *SMOKE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    first, second, third = seen["frozen"]
+    assert second > first > 100_000  # the first trial's imports and caches were frozen too
+    assert third <= second  # once: later trials' objects stay collectable (frozen ones may die)
+    assert seen["freed"]  # garbage from the first trial was collected, not frozen

@@ -6,7 +6,10 @@ imports, each walking everything built so far (1-1.8 s of a 5-6 s start on a 2-c
 The command pauses the collector before it imports Hydra; once the config is validated (its
 targets imported) or a sweep begins, `resume_collection` freezes what is alive then (the imported
 modules, which later full collections then skip) and switches the collector on again, before
-training or trials make garbage. Standard library only.
+training or trials make garbage. A sweep's first trial imports and caches more (augmentation, data
+sets, config caches); `settle_collection` after it collects once and freezes what survives, so the
+full collections between later trials walk their garbage only (about half the time). Standard
+library only.
 """
 
 from __future__ import annotations
@@ -28,3 +31,12 @@ def resume_collection() -> None:
         return
     gc.freeze()
     gc.enable()
+
+
+def settle_collection() -> None:
+    """Collect the garbage, then freeze the objects that survive it.
+
+    Call it once a process is warm (after a sweep's first trial): what is alive then stays alive.
+    """
+    gc.collect()
+    gc.freeze()

@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from trainrig.errors import ConfigError
 from trainrig.redaction import redact_logs
 from trainrig.results import write_atomic
-from trainrig.startup_gc import resume_collection
+from trainrig.startup_gc import resume_collection, settle_collection
 from trainrig.sweeps.objective import SurplusTrial, TrialFailed, make_objective
 from trainrig.sweeps.outputs import write_outputs
 from trainrig.sweeps.plots import write_plots
@@ -125,6 +125,7 @@ def _check_failure_rate(study: Any, max_failure_rate: float) -> None:
 
 def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
     """Run trials in this process until the study holds n_trials finished ones."""
+    warm = False
     while True:
         fail_stale_trials(study)
         tally = Tally.of(study)
@@ -134,6 +135,9 @@ def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
             time.sleep(IDLE_POLL_SECONDS)  # another worker's trial may die and be re-queued
             continue
         study.optimize(objective, n_trials=1, catch=(TrialFailed, SurplusTrial))
+        if not warm:  # the first trial imported and cached what the next ones reuse
+            settle_collection()
+            warm = True
         after_trial(study)
         if _grid_exhausted(study):
             return
