@@ -5,9 +5,10 @@
   (a single TPE trajectory decides by chance which trials run long); goal <= 0.5, and the best
   val/acc of the pruned sweeps must be within 0.5 points of the unpruned ones on average.
 - `sweep_workers`, `sweep_workers_mlp`: seconds per trial with 2 worker processes (one thread
-  each) against 1 in-process worker (two threads), for the CNN and the MLP; goal <= 0.625, i.e.
-  at least 1.6x the trials per minute. A CNN trial already runs 1.6x faster on two threads than
-  on one, which caps two workers near 1.25x on this 2-core machine; the MLP's does not. The
+  each) against 1 in-process worker (two threads), for the CNN and the MLP, each side run twice
+  in the order two, one, one, two; goal <= 0.625, i.e. at least 1.6x the trials per minute. A
+  CNN trial already runs 1.6x faster on two threads than on one, which caps two workers near
+  1.25x on this 2-core machine; the MLP's does not. The
   detail gives the machine's own ceiling, measured in the same run: how many times the work of
   one process two independent single-threaded processes get done (2.0 on two free cores, less
   when the cores are shared with other machines), the most any pool of two workers could give.
@@ -147,11 +148,23 @@ def parallel_ceiling(rounds: int = 3) -> float:
     return statistics.median(speedups)
 
 
+def _worker_sweep(workers: int, *model: str) -> tuple[float, list[Any]]:
+    """Wall seconds and trials of the 24 same trials with `workers` worker processes."""
+    run = sweep.__wrapped__(*SAME_TRIALS, *model, f"hydra.sweeper.n_workers={workers}")
+    return run.seconds, run.trials
+
+
 def _workers(benchmark: str, *model: str) -> Result:
     ceiling = parallel_ceiling()
-    two, _, two_trials, _ = sweep(*SAME_TRIALS, *model, "hydra.sweeper.n_workers=2")
-    one, _, one_trials, _ = sweep(*SAME_TRIALS, *model)
-    steady = _trials_span(one_trials) / _trials_span(two_trials)
+    # In the order two, one, one, two: a machine whose load drifts during the benchmark then
+    # slows both sides alike (one round each put the ratio anywhere in 0.49-0.65).
+    rounds = [_worker_sweep(workers, *model) for workers in (2, 1, 1, 2)]
+    two = sum(seconds for seconds, _ in rounds[::3]) / 2
+    one = sum(seconds for seconds, _ in rounds[1:3]) / 2
+    steady = statistics.mean(
+        _trials_span(a) / _trials_span(b)
+        for a, b in ((rounds[1][1], rounds[0][1]), (rounds[2][1], rounds[3][1]))
+    )
     return Result(
         benchmark,
         value=two / N_WORKER_TRIALS,
