@@ -148,22 +148,18 @@ def parallel_ceiling(rounds: int = 3) -> float:
     return statistics.median(speedups)
 
 
-def _worker_sweep(workers: int, *model: str) -> tuple[float, list[Any]]:
-    """Wall seconds and trials of the 24 same trials with `workers` worker processes."""
-    run = sweep.__wrapped__(*SAME_TRIALS, *model, f"hydra.sweeper.n_workers={workers}")
-    return run.seconds, run.trials
-
-
 def _workers(benchmark: str, *model: str) -> Result:
     ceiling = parallel_ceiling()
     # In the order two, one, one, two: a machine whose load drifts during the benchmark then
     # slows both sides alike (one round each put the ratio anywhere in 0.49-0.65).
-    rounds = [_worker_sweep(workers, *model) for workers in (2, 1, 1, 2)]
-    two = sum(seconds for seconds, _ in rounds[::3]) / 2
-    one = sum(seconds for seconds, _ in rounds[1:3]) / 2
+    two_a, one_a, one_b, two_b = (
+        sweep.__wrapped__(*SAME_TRIALS, *model, f"hydra.sweeper.n_workers={workers}")
+        for workers in (2, 1, 1, 2)
+    )
+    two = (two_a.seconds + two_b.seconds) / 2
+    one = (one_a.seconds + one_b.seconds) / 2
     steady = statistics.mean(
-        _trials_span(a) / _trials_span(b)
-        for a, b in ((rounds[1][1], rounds[0][1]), (rounds[2][1], rounds[3][1]))
+        _trials_span(o.trials) / _trials_span(t.trials) for o, t in ((one_a, two_a), (one_b, two_b))
     )
     return Result(
         benchmark,

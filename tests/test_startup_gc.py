@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,18 +42,20 @@ SWEEP = [
 ]  # fmt: skip
 
 
+def _run_recorded(script: str, args: list[str], cwd: Path) -> dict[str, Any]:
+    """Run `script` (which runs `trainrig` with `args`) and return the JSON its last line prints."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    recorded: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return recorded
+
+
 @pytest.mark.parametrize("mode", ["run", "sweep"])
 def test_imports_skip_full_collections_and_training_collects(tmp_path: Path, mode: str) -> None:
     args = ["train", *(SWEEP if mode == "sweep" else ["hydra.run.dir=run"]), *SMOKE]
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = _run_recorded(SCRIPT, args, tmp_path)
     assert seen["full_before_resume"] == []  # no full collection while importing the stack
     assert seen["frozen"] > 100_000  # torch, Lightning and Hydra's objects, skipped from then on
     assert seen["enabled"]
@@ -126,15 +129,9 @@ print(json.dumps({"frozen": frozen_at_trial_start, "freed": first_trial_garbage[
 
 
 def test_a_sweep_freezes_what_its_first_trial_left_alive_once(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", SWEEP_SCRIPT, "train", *SWEEP, "hydra.sweeper.n_trials=3", *SMOKE],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    seen = _run_recorded(
+        SWEEP_SCRIPT, ["train", *SWEEP, "hydra.sweeper.n_trials=3", *SMOKE], tmp_path
     )
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
     first, second, third = seen["frozen"]
     assert second > first > 100_000  # the first trial's imports and caches were frozen too
     assert third <= second  # once: later trials' objects stay collectable (frozen ones may die)
