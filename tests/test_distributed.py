@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,21 @@ SAME_WORK = [
     "trainer.enable_model_summary=false",
 ]  # fmt: skip
 DDP = ["strategy=ddp", "trainer.devices=2"]
+# A rank as ddp_spawn starts one: it sets up the strategy's gloo group and exits the ordinary way,
+# through the interpreter's teardown. The handler registered first runs last, after the others.
+RANK_EXITING = """
+import atexit
+import pytorch_lightning as pl
+import torch.distributed
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+atexit.register(lambda: print("group alive at exit's end:", torch.distributed.is_initialized()))
+strategy = instantiate(OmegaConf.load("{config}"))
+trainer = pl.Trainer(accelerator="cpu", devices=1, strategy=strategy, logger=False)
+trainer.strategy.setup_environment()
+print("backend:", torch.distributed.get_backend())
+"""
 
 
 def _epoch_rows(run: Path, key: str) -> list[float]:
@@ -141,3 +158,15 @@ def test_ddp_spawn_starts_its_processes_from_this_one(
     assert "Starting with 2 processes" in result.stdout + result.stderr
     assert not list((tmp_path / "run").glob("*ddp_process_1.log"))  # no command was re-run
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test/acc"] >= 0.0
+
+
+def test_a_ddp_rank_destroys_its_gloo_group_before_the_interpreter_tears_down() -> None:
+    """Left to the teardown, gloo's threads abort a spawned rank now and then (SIGABRT)."""
+    config = Path(__file__).parents[1] / "src/trainrig/conf/strategy/ddp_spawn.yaml"
+    script = RANK_EXITING.format(config=config)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "backend: gloo" in done.stdout
+    assert "group alive at exit's end: False" in done.stdout

@@ -35,9 +35,9 @@ def build_ddp(
     that also works under torchrun and SLURM, which start the processes themselves); spawn and
     fork start them from this process (`ddp_spawn`, `ddp_fork`).
     """
-    from pytorch_lightning.strategies import DDPStrategy
+    from trainrig.ddp_strategy import DDPStrategyEndingItsGroup
 
-    return DDPStrategy(
+    return DDPStrategyEndingItsGroup(
         start_method=start_method,  # type: ignore[arg-type]
         find_unused_parameters=find_unused_parameters,
         process_group_backend=process_group_backend,
