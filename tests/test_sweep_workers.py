@@ -73,6 +73,26 @@ def test_two_workers_run_trials_at_once_and_stop_at_n_trials(
     assert "sweep 6/6: " in result.stderr  # the progress line
 
 
+def test_each_worker_runs_its_trials_on_its_own_gpus(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    """CUDA_VISIBLE_DEVICES names GPUs 3 and 5: one each for two workers. The trials train on the
+    CPU (this machine has no GPU); what each one was given is what a GPU trial would use."""
+    result = trainrig_cli(
+        "train", *SWEEP, "hydra.sweep.dir=sweep", "hydra.sweeper.n_workers=2",
+        "hydra.sweeper.gpus_per_trial=1", "hydra.sweeper.n_trials=4", "trainer.accelerator=cpu",
+        cwd=tmp_path, env={"CUDA_VISIBLE_DEVICES": "3,5"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{tmp_path}/sweep/study.db")
+    gpus_of_worker: dict[str, set[str]] = {}
+    for trial in counted_trials(study):
+        gpus_of_worker.setdefault(trial.user_attrs["worker"], set()).add(
+            trial.user_attrs["cuda_visible_devices"]
+        )
+    assert sorted(gpus_of_worker.values(), key=sorted) == [{"3"}, {"5"}], gpus_of_worker
+
+
 def _wait_for(predicate: object, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

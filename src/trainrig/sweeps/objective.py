@@ -16,7 +16,7 @@ from typing import Any
 
 from trainrig.sweeps.pruning import trial_in_environment
 from trainrig.sweeps.search_space import SearchSpace
-from trainrig.sweeps.storage import WORKER
+from trainrig.sweeps.storage import VISIBLE_GPUS, WORKER
 from trainrig.sweeps.tally import NOT_COUNTED, is_surplus
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ def make_objective(
 
     def run_trial(trial: Any) -> float | list[float]:
         trial.set_user_attr(WORKER, f"{socket.gethostname()}:{os.getpid()}")
+        if (gpus := os.environ.get("CUDA_VISIBLE_DEVICES")) is not None:
+            trial.set_user_attr(VISIBLE_GPUS, gpus)  # a worker's own with gpus_per_trial
         if is_surplus(trial.study, trial.number, n_trials):
             trial.set_user_attr(NOT_COUNTED, "another worker started the last trial first")
             raise SurplusTrial

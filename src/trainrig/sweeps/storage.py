@@ -20,6 +20,7 @@ from trainrig.redaction import redacted
 
 STUDY_FILE = "study.db"
 WORKER = "worker"  # user attribute: host:pid of the process whose objective runs the trial
+VISIBLE_GPUS = "cuda_visible_devices"  # user attribute: the GPUs the trial saw, when named
 
 
 def storage_url(settings: dict[str, Any], sweep_dir: Path) -> str:
