@@ -43,7 +43,7 @@ def measure_throughput() -> Result:
     import torch
     from torchvision.transforms import v2
 
-    from trainrig.augmentation import build_augmentation
+    from trainrig.augmentation.batched import build_augmentation
 
     torch.manual_seed(0)
     images = torch.rand(BATCH, *SHAPE)

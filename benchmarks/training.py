@@ -19,14 +19,15 @@ import pytorch_lightning as pl
 import rich
 import torch
 import torch.nn.functional as F
-from hydra import compose, initialize_config_module
+from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.build import build_classifier, build_data
-from trainrig.callbacks.progress_bar import ProgressBar
-from trainrig.classifier import Classifier
+from trainrig.config.resolvers import register_resolvers
+from trainrig.config.tree import BUILTIN_CONF_DIR
 from trainrig.data.in_memory import InMemoryDataModule
-from trainrig.resolvers import register_resolvers
+from trainrig.training.build import build_classifier, build_data
+from trainrig.training.callbacks.progress_bar import ProgressBar
+from trainrig.training.classifier import Classifier
 
 SEED = 0
 
@@ -35,7 +36,7 @@ SEED = 0
 def experiment(*overrides: str) -> tuple[DictConfig, InMemoryDataModule]:
     """The default `train` config with `overrides`, resolved, and its data module; built once."""
     register_resolvers()
-    with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
         composed = compose(config_name="train", overrides=list(overrides))
     cfg = OmegaConf.create(OmegaConf.to_container(composed, resolve=True))
     assert isinstance(cfg, DictConfig)

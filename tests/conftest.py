@@ -9,10 +9,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_module
+from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from trainrig.resolvers import register_resolvers
+from trainrig.config.resolvers import register_resolvers
+from trainrig.config.tree import BUILTIN_CONF_DIR
 
 from .postgres_server import postgres_url  # noqa: F401  (a fixture: a real PostgreSQL server)
 
@@ -58,7 +59,7 @@ def compose_train(in_repo: Path) -> Iterator[Callable[..., DictConfig]]:
     register_resolvers()
 
     def _compose(*overrides: str, config_name: str = "train") -> DictConfig:
-        with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+        with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
             return compose(config_name=config_name, overrides=list(overrides))
 
     yield _compose

@@ -13,9 +13,9 @@ import pytest
 import torch
 from omegaconf import DictConfig
 
-from trainrig.build import build_trainer
-from trainrig.checkpoint_io import SafeCheckpointIO, save_atomic
-from trainrig.results import write_atomic
+from trainrig.rundir.checkpoint_io import SafeCheckpointIO, save_atomic
+from trainrig.rundir.results import write_atomic
+from trainrig.training.build import build_trainer
 
 from .conftest import REPO_ROOT
 

@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from trainrig.augmentation import BatchAugmentation, build_augmentation, zoom_bounds
-from trainrig.classifier import Classifier
+from trainrig.augmentation.batched import BatchAugmentation, build_augmentation, zoom_bounds
+from trainrig.augmentation.random_affine import RandomAffine
 from trainrig.data.in_memory import InMemoryDataModule
-from trainrig.random_affine import RandomAffine
+from trainrig.training.classifier import Classifier
 
 SHAPE = (3, 16, 16)
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -139,7 +139,7 @@ def test_only_training_batches_are_augmented() -> None:
 
 
 def test_sampling_grid_equals_torchs_affine_grid() -> None:
-    from trainrig.random_affine import sampling_grid
+    from trainrig.augmentation.random_affine import sampling_grid
 
     theta = torch.randn(5, 2, 3)
     expected = F.affine_grid(theta, [5, 1, 7, 11], align_corners=False)
@@ -147,7 +147,7 @@ def test_sampling_grid_equals_torchs_affine_grid() -> None:
 
 
 def test_per_sample_path_transforms_one_uint8_image_like_the_batched_path() -> None:
-    from trainrig.per_sample_augmentation import build_per_sample_augmentation
+    from trainrig.augmentation.per_sample import build_per_sample_augmentation
 
     transform = build_per_sample_augmentation(
         SHAPE, rotation_range=20, width_shift_range=0.2, zoom=(0.9, 1.1), horizontal_flip=True,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from trainrig.callbacks.config_in_checkpoint import CONFIG_KEY
+from trainrig.training.callbacks.config_in_checkpoint import CONFIG_KEY
 
 from .conftest import CliRunner, run_trainrig
 from .data_files import write_png_tree

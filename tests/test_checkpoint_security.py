@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from trainrig.checkpoint_io import SafeCheckpointIO
+from trainrig.rundir.checkpoint_io import SafeCheckpointIO
 
 from .conftest import CliRunner, run_trainrig
 from .test_bad_input import _assert_clean_rejection

@@ -10,7 +10,7 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.build import build_classifier, build_data
+from trainrig.training.build import build_classifier, build_data
 
 
 def test_classifier_logs_loss_and_accuracy_per_stage(
@@ -41,7 +41,7 @@ def test_classifier_logs_loss_and_accuracy_per_stage(
 def test_accuracy_is_the_fraction_of_correct_predictions() -> None:
     from torch import nn
 
-    from trainrig.classifier import Classifier
+    from trainrig.training.classifier import Classifier
 
     classifier = Classifier(nn.Identity(), num_classes=3, optimizer=torch.optim.SGD)
     logits = torch.tensor([[5.0, 0, 0], [5.0, 0, 0], [5.0, 0, 0], [0, 5.0, 0]])

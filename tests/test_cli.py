@@ -50,7 +50,7 @@ def test_info_shows_the_user_search_path(trainrig_cli: CliRunner) -> None:
 def test_cfg_job_imports_neither_torch_nor_lightning() -> None:
     script = (
         "import sys\n"
-        "from trainrig.cli import main\n"
+        "from trainrig.cli.main import main\n"
         "try:\n    main(['train', '--cfg', 'job'])\nexcept SystemExit:\n    pass\n"
         "heavy = [m for m in ('torch', 'pytorch_lightning', 'lightning', 'kornia', 'optuna')"
         " if m in sys.modules]\n"

@@ -16,9 +16,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_module
+from hydra import compose, initialize_config_dir
 
-from trainrig.resolvers import register_resolvers
+from trainrig.config.resolvers import register_resolvers
+from trainrig.config.tree import BUILTIN_CONF_DIR
 
 from .conftest import CliRunner
 
@@ -153,11 +154,11 @@ def test_a_multirun_through_submitit_runs_each_job(trainrig_cli: CliRunner, tmp_
 
 
 def test_the_slurm_launcher_preset_sizes_jobs_from_the_trainer(in_repo: Path) -> None:
-    """`hydra/launcher=slurm` is found under pkg://trainrig.conf and extends submitit_slurm."""
+    """`hydra/launcher=slurm` is found among the built-in options and extends submitit_slurm."""
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
     register_resolvers()
     overrides = ["hydra/launcher=slurm", "trainer.devices=4", "trainer.num_nodes=2"]
-    with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="train", overrides=overrides, return_hydra_config=True)
     launcher = cfg.hydra.launcher
     assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")

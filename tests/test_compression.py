@@ -10,10 +10,10 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from trainrig.callbacks.config_in_checkpoint import CONFIG_KEY
 from trainrig.compression.distillation import distillation_loss
 from trainrig.compression.quantization import DynamicQuantization
 from trainrig.models.mlp import build_mlp
+from trainrig.training.callbacks.config_in_checkpoint import CONFIG_KEY
 
 from .conftest import REPO_ROOT, CliRunner
 

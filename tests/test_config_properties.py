@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hydra import compose, initialize_config_module
+from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -17,12 +17,12 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
-from trainrig.config_tree import BUILTIN_CONF_MODULE, iter_options
-from trainrig.errors import ConfigError
-from trainrig.hydra_errors import bad_group_value, override_below_null
-from trainrig.resolvers import register_resolvers
-from trainrig.target_allowlist import OPT_IN, check_targets_resolve
-from trainrig.validate import validate
+from trainrig.config.errors import ConfigError
+from trainrig.config.hydra_errors import bad_group_value, override_below_null
+from trainrig.config.resolvers import register_resolvers
+from trainrig.config.target_allowlist import OPT_IN, check_targets_resolve
+from trainrig.config.tree import BUILTIN_CONF_DIR, iter_options
+from trainrig.config.validate import validate
 
 # What cli._report turns into one `trainrig: error:` line and exit status 2 (and, below, the
 # AssertionError and ValueError that override_below_null and bad_group_value recognize).
@@ -39,7 +39,7 @@ PROPERTY_SETTINGS = settings(
 def _leaf_keys() -> list[str]:
     """Every dotted key of the default `train` config, the keys a user would override."""
     register_resolvers()
-    with initialize_config_module(config_module=BUILTIN_CONF_MODULE, version_base="1.3"):
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
         flat = OmegaConf.to_container(compose(config_name="train"), resolve=False)
     keys: list[str] = []
 
@@ -104,7 +104,7 @@ def _check(overrides: list[str]) -> None:
 def _hydra() -> Iterator[None]:
     """Hydra initialized once for every example: `compose` as `trainrig train` composes."""
     register_resolvers()
-    with initialize_config_module(config_module=BUILTIN_CONF_MODULE, version_base="1.3"):
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
         yield
 
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_module
+from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.config_tree import BUILTIN_CONF_DIR, iter_options
-from trainrig.errors import ConfigError
-from trainrig.resolvers import register_resolvers
-from trainrig.validate import validate
+from trainrig.config.errors import ConfigError
+from trainrig.config.resolvers import register_resolvers
+from trainrig.config.tree import BUILTIN_CONF_DIR, iter_options
+from trainrig.config.validate import validate
 
 from .conftest import REPO_ROOT
 
@@ -92,9 +92,9 @@ def test_option_has_a_one_line_description(group: str, name: str, in_repo: Path)
     assert 10 <= len(option.description) <= 160, option.path
 
 
-def test_builtin_options_ship_inside_the_package() -> None:
+def test_builtin_options_are_the_repositorys_top_level_conf_in_an_editable_install() -> None:
+    assert Path(__file__).resolve().parents[1] / "conf" == BUILTIN_CONF_DIR
     assert (BUILTIN_CONF_DIR / "train.yaml").is_file()
-    assert (BUILTIN_CONF_DIR / "__init__.py").is_file()
 
 
 def test_user_conf_and_experiments_extend_the_builtin_options(
@@ -111,7 +111,7 @@ def test_user_conf_and_experiments_extend_the_builtin_options(
     )
     monkeypatch.chdir(tmp_path)
     register_resolvers()
-    with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="train", overrides=["experiment=mine"])
     values = validate(cfg, "train")
     assert values["model"]["channels"] == [64, 128]
@@ -119,3 +119,15 @@ def test_user_conf_and_experiments_extend_the_builtin_options(
     listed = {(o.group, o.name, o.source) for o in iter_options()}
     assert ("model", "wide_cnn", "conf") in listed
     assert ("experiment", "mine", "experiments") in listed
+
+
+def test_the_repository_root_lists_and_searches_the_builtin_options_once(in_repo: Path) -> None:
+    """From trainrig's own checkout, ./conf is the built-in folder: not a second, user source."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    options = [(o.group, o.name) for o in iter_options()]
+    assert options.count(("model", "cnn")) == 1
+    assert {o.source for o in iter_options("model")} == {"built-in"}
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
+        sources = [s.path for s in GlobalHydra.instance().config_loader().get_sources()]
+    assert sum(str(BUILTIN_CONF_DIR) in s for s in sources) == 1, sources

@@ -94,7 +94,7 @@ def test_normalization_statistics_are_cached_in_the_run_directory(tmp_path: Path
 def test_in_memory_splits_move_to_the_training_device_once() -> None:
     import pytorch_lightning as pl
 
-    from trainrig.classifier import Classifier
+    from trainrig.training.classifier import Classifier
 
     data = build_digits(batch_size=256)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))

@@ -162,7 +162,7 @@ def test_ddp_spawn_starts_its_processes_from_this_one(
 
 def test_a_ddp_rank_destroys_its_gloo_group_before_the_interpreter_tears_down() -> None:
     """Left to the teardown, gloo's threads abort a spawned rank now and then (SIGABRT)."""
-    config = Path(__file__).parents[1] / "src/trainrig/conf/strategy/ddp_spawn.yaml"
+    config = Path(__file__).parents[1] / "conf/strategy/ddp_spawn.yaml"
     script = RANK_EXITING.format(config=config)
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120

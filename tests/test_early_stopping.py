@@ -10,7 +10,7 @@ import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 from torch.utils.data import DataLoader, TensorDataset
 
-from trainrig.callbacks.early_stopping import EarlyStopping
+from trainrig.training.callbacks.early_stopping import EarlyStopping
 
 # val/loss per epoch: best at epoch 2, then `patience`=3 epochs without improvement -> stop at 5.
 SCRIPT = [5.0, 4.0, 3.0, 3.5, 3.2, 3.1, 1.0, 0.5]

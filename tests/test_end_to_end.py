@@ -89,8 +89,8 @@ def test_validation_metrics_are_those_of_validating_the_best_checkpoint_again(
     """The runner reads them from best.ckpt (stored when it was saved) instead of validating."""
     import pytorch_lightning as pl
 
-    from trainrig.build import build_classifier, build_data
-    from trainrig.checkpoints import load_config_from_checkpoint, load_fitting_weights
+    from trainrig.rundir.checkpoints import load_config_from_checkpoint, load_fitting_weights
+    from trainrig.training.build import build_classifier, build_data
 
     run_dir, _ = smoke_run
     best = run_dir / "checkpoints" / "best.ckpt"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.runner import train
-from trainrig.validate import validate
+from trainrig.config.validate import validate
+from trainrig.training.runner import train
 
 from .data_files import write_csv, write_mnist_like, write_png_tree
 from .test_config_tree import ALL_OPTIONS

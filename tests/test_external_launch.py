@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from lightning_fabric.plugins.environments import SLURMEnvironment, TorchElasticEnvironment
 
-from trainrig.errors import ConfigError
-from trainrig.external_launch import ExternalLaunch, external_launch, shared_run_name
+from trainrig.config.errors import ConfigError
+from trainrig.distributed.external_launch import ExternalLaunch, external_launch, shared_run_name
 
 TORCHRUN = {"TORCHELASTIC_RUN_ID": "abc", "RANK": "1", "LOCAL_RANK": "1", "WORLD_SIZE": "2"}
 SLURM = {

@@ -11,15 +11,15 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from trainrig.build import build_classifier, build_data
+from trainrig.config.errors import ConfigError
+from trainrig.config.validate import validate
 from trainrig.data.csv_table import build_csv
 from trainrig.data.image_folder import build_image_folder
 from trainrig.data.in_memory import InMemoryDataModule
 from trainrig.data.streaming import StreamingDataModule
-from trainrig.errors import ConfigError
 from trainrig.models.cnn import build_cnn
-from trainrig.runner import train
-from trainrig.validate import validate
+from trainrig.training.build import build_classifier, build_data
+from trainrig.training.runner import train
 
 from .data_files import write_csv, write_png_tree
 

@@ -54,7 +54,7 @@ def test_tensorboard_gets_the_config_as_flat_hyperparameters(run_dir: Path) -> N
 def test_mlflow_run_found_by_its_client_with_params_and_metrics(run_dir: Path) -> None:
     from mlflow.tracking import MlflowClient
 
-    from trainrig.loggers.mlflow_logger import local_tracking_uri
+    from trainrig.training.loggers.mlflow_logger import local_tracking_uri
 
     client = MlflowClient(tracking_uri=local_tracking_uri(run_dir))
     experiment = client.get_experiment_by_name("trainrig")
@@ -78,7 +78,7 @@ def test_csv_has_the_same_metric_names(run_dir: Path) -> None:
 def test_option_without_its_package_names_the_extra(tmp_path: Path, option: str) -> None:
     hides_the_package = (
         f"import sys; sys.modules[{option!r}] = None; "
-        f"from trainrig.cli import main; main(['train', 'trainer=smoke', 'logger={option}'])"
+        f"from trainrig.cli.main import main; main(['train', 'trainer=smoke', 'logger={option}'])"
     )
     result = subprocess.run(
         [sys.executable, "-c", hides_the_package],
@@ -103,7 +103,7 @@ def test_several_loggers_compose_into_one_mapping(
 
 
 def test_flat_config_uses_override_keys_and_redacts_passwords() -> None:
-    from trainrig.flat_config import flat_config
+    from trainrig.config.flat import flat_config
 
     config = {
         "optimizer": {"lr": 0.1, "betas": [0.9, 0.99]},
@@ -121,7 +121,7 @@ def test_flat_config_uses_override_keys_and_redacts_passwords() -> None:
 
 
 def test_a_resumed_run_logs_into_its_earlier_mlflow_run(tmp_path: Path) -> None:
-    from trainrig.loggers.mlflow_logger import build_mlflow_logger
+    from trainrig.training.loggers.mlflow_logger import build_mlflow_logger
 
     first = build_mlflow_logger(str(tmp_path))
     first.log_metrics({"train/loss": 1.0}, step=0)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 from trainrig.models.cnn import build_cnn
 from trainrig.models.mlp import build_mlp
 from trainrig.models.resnet import build_resnet

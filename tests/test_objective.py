@@ -10,16 +10,18 @@ import pytest
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
-from trainrig.tasks import train_task
+from trainrig.cli.tasks import train_task
 
 
 @pytest.mark.parametrize("metric", ["val/acc", "test/loss"])
 def test_train_task_returns_the_optimized_metric(
     metric: str, compose_train: Callable[..., DictConfig], tmp_path: Path
 ) -> None:
-    from hydra import compose, initialize_config_module
+    from hydra import compose, initialize_config_dir
 
-    with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+    from trainrig.config.tree import BUILTIN_CONF_DIR
+
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
         cfg = compose(
             config_name="train",
             overrides=["trainer=smoke", f"optimized_metric={metric}"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from trainrig.optim import optimizer_factory, parameter_groups
+from trainrig.training.optimizers import optimizer_factory, parameter_groups
 
 
 def _model() -> nn.Module:

@@ -12,7 +12,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 from trainrig.sweeps.search_space import search_space
 
 from .conftest import REPO_ROOT, CliRunner
@@ -153,7 +153,7 @@ def test_sweeper_config_is_registered_without_importing_optuna() -> None:
     import sys
 
     script = (
-        "import sys\nfrom trainrig.cli import main\n"
+        "import sys\nfrom trainrig.cli.main import main\n"
         "try:\n    main(['train', '--cfg', 'hydra', 'hydra/sweeper=optuna'])\nexcept SystemExit:\n"
         "    pass\nprint('OPTUNA', 'optuna' in sys.modules, file=sys.stderr)\n"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 SCRIPT = """
 import atexit, logging, sys, threading, time
 from pathlib import Path
-from trainrig.process_exit import end_process
+from trainrig.cli.process_exit import end_process
 
 out = Path(sys.argv[1])
 logging.basicConfig(filename=out / "run.log", level=logging.INFO)

@@ -112,7 +112,7 @@ class _RecordsLosses(pl.LightningModule):
 def test_progress_bar_redraws_at_most_every_min_interval() -> None:
     """With a redraw interval longer than the run, the bar is drawn after the first step and the
     epoch's last; the loss it then shows is the mean of every step in between."""
-    from trainrig.callbacks.progress_bar import ProgressBar
+    from trainrig.training.callbacks.progress_bar import ProgressBar
 
     screen = io.StringIO()
     bar = ProgressBar(min_interval=3600, console_kwargs={"file": screen, "force_terminal": True})
@@ -144,7 +144,7 @@ class _SeesRenderThread(pl.Callback):
 def test_progress_bar_renders_from_a_thread_that_stops_at_once() -> None:
     """The bar's frames come from a thread that waits on its stop event (Lightning's sleeps a
     whole interval, so each fit and test waited up to 0.1 s for it to end); it ends with fit."""
-    from trainrig.callbacks.progress_bar import ProgressBar, PromptRefreshThread
+    from trainrig.training.callbacks.progress_bar import ProgressBar, PromptRefreshThread
 
     screen = io.StringIO()
     bar = ProgressBar(min_interval=0, console_kwargs={"file": screen, "force_terminal": True})

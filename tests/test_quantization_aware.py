@@ -15,7 +15,7 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 from trainrig.compression.quantization_aware import QuantizationAwareTraining
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 from trainrig.models.cnn import build_cnn
 
 from .conftest import CliRunner

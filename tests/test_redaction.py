@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from trainrig.redaction import RedactingFilter, redacted
-from trainrig.results import write_atomic
+from trainrig.rundir.redaction import RedactingFilter, redacted
+from trainrig.rundir.results import write_atomic
 
 from .conftest import CliRunner
 

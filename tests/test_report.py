@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from trainrig.flat_config import flat_config
+from trainrig.config.flat import flat_config
 from trainrig.report.curves import read_curves
 from trainrig.report.discover import Run, discover
 from trainrig.report.objective import objective_of, sorted_by

@@ -139,7 +139,7 @@ def test_resume_of_something_that_is_not_a_run_directory_is_refused(
 def test_a_password_redacted_in_the_saved_config_still_matches(tmp_path: Path) -> None:
     from omegaconf import OmegaConf
 
-    from trainrig.resume import checkpoint_to_resume
+    from trainrig.rundir.resume import checkpoint_to_resume
 
     url = "postgresql://trainer:s3cret@127.0.0.1/runs"
     (tmp_path / "checkpoints").mkdir()

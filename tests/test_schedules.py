@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 
-from trainrig import schedules
+from trainrig.training import schedules
 
 LR = 0.1
 

@@ -1,5 +1,5 @@
 """The `trainrig` command imports its stack without full garbage collections, then trains with
-the collector on (trainrig.startup_gc)."""
+the collector on (trainrig.cli.startup_gc)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ atexit.register(lambda: print(json.dumps({
     "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
     "full_before_resume": full_before_resume, "collections_after": len(collections_after),
 })))
-from trainrig.cli import run
+from trainrig.cli.main import run
 sys.argv = ["trainrig", *sys.argv[1:]]
 run()
 """
@@ -64,7 +64,7 @@ def test_imports_skip_full_collections_and_training_collects(tmp_path: Path, mod
 
 RESUME_TWICE = """
 import gc
-from trainrig.startup_gc import pause_collection, resume_collection
+from trainrig.cli.startup_gc import pause_collection, resume_collection
 pause_collection()
 assert not gc.isenabled()
 kept = [[object()] for _ in range(1000)]
@@ -87,7 +87,7 @@ def test_resume_freezes_once_and_switches_the_collector_back_on() -> None:
 def test_the_collector_is_on_again_when_main_returns_without_a_task(tmp_path: Path) -> None:
     """`trainrig train --cfg job` called in-process prints the config and runs no task."""
     script = (
-        "import gc\nfrom trainrig.cli import main\nmain(['train', '--cfg', 'job'])\n"
+        "import gc\nfrom trainrig.cli.main import main\nmain(['train', '--cfg', 'job'])\n"
         "print('collector on:', gc.isenabled())"
     )
     done = subprocess.run(
@@ -119,7 +119,7 @@ def recorded(*args, **kwargs):
     return run_trial(*args, **kwargs)
 
 optimize._run_trial = recorded
-from trainrig.cli import main
+from trainrig.cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit:

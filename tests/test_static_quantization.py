@@ -11,11 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from trainrig.classifier import Classifier
 from trainrig.compression.static_quantization import StaticQuantization
+from trainrig.config.errors import ConfigError
 from trainrig.data.normalization import Standardize, channel_stats
-from trainrig.errors import ConfigError
 from trainrig.models.cnn import build_cnn
+from trainrig.training.classifier import Classifier
 
 BATCH_SHAPE = (64, 1, 8, 8)
 CALIBRATION_BATCHES = 8

@@ -15,7 +15,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 from trainrig.sweeps.tally import NOT_COUNTED, Tally, counted_trials
 from trainrig.sweeps.workers import assign_devices
 

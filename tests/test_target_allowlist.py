@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_module
+from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.trainrig_optuna_sweeper.optuna_sweeper import PRUNERS, SAMPLERS
-from trainrig.config_tree import iter_options
-from trainrig.errors import ConfigError
-from trainrig.resolvers import register_resolvers
+from trainrig.config.errors import ConfigError
+from trainrig.config.resolvers import register_resolvers
+from trainrig.config.target_allowlist import check_callable_name, is_allowed, targets_in
+from trainrig.config.tree import BUILTIN_CONF_DIR, iter_options
 from trainrig.sweeps.study_loop import check_sweeper_targets
-from trainrig.target_allowlist import check_callable_name, is_allowed, targets_in
 
 from .conftest import CliRunner
 from .test_bad_input import _assert_clean_rejection
@@ -44,8 +44,8 @@ BY_NAME = [
 # Names under an allowed module whose object lives elsewhere: refused once resolved.
 RESOLVED_ELSEWHERE = [
     ("torch.os.system", "posix.system"),
-    ("trainrig.tasks.shutil.rmtree", "shutil.rmtree"),
-    ("trainrig.cli.os.system", "posix.system"),
+    ("trainrig.cli.tasks.shutil.rmtree", "shutil.rmtree"),
+    ("trainrig.cli.main.os.system", "posix.system"),
     ("torch.sys", "a module"),
 ]
 
@@ -81,7 +81,7 @@ def test_targets_are_found_at_any_depth_with_their_full_key() -> None:
 
 def _composed(*overrides: str, hydra: bool = False) -> DictConfig:
     register_resolvers()
-    with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
         return compose("train", overrides=list(overrides), return_hydra_config=hydra)
 
 
@@ -94,14 +94,14 @@ SHIPPED = [o for o in iter_options() if o.source == "built-in" and o.group != "s
 
 @pytest.mark.parametrize("option", SHIPPED, ids=[f"{o.group}={o.name}" for o in SHIPPED])
 def test_every_shipped_option_names_allowed_targets_only(option: object, in_repo: Path) -> None:
-    from trainrig.target_allowlist import check_targets_resolve
+    from trainrig.config.target_allowlist import check_targets_resolve
 
     cfg = _composed(f"{option.group}={option.name}")  # type: ignore[attr-defined]
     check_targets_resolve(_plain(cfg), allow_any=False)
 
 
 def test_every_experiment_names_allowed_targets_only(in_repo: Path) -> None:
-    from trainrig.target_allowlist import check_targets_resolve
+    from trainrig.config.target_allowlist import check_targets_resolve
 
     experiments = sorted((in_repo / "experiments").glob("*.yaml"))
     assert experiments

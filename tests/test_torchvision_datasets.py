@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
+from trainrig.config.errors import ConfigError
 from trainrig.data.torchvision_datasets import as_tensors, build_torchvision_dataset
-from trainrig.errors import ConfigError
 
 from .data_files import write_mnist_like
 

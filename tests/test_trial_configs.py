@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from hydra import initialize_config_module
+from hydra import initialize_config_dir
 from hydra.core.config_loader import ConfigLoader
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import ConfigCompositionException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.resolvers import register_resolvers
+from trainrig.config.resolvers import register_resolvers
+from trainrig.config.tree import BUILTIN_CONF_DIR
 from trainrig.sweeps.trial_configs import TrialConfigLoader
 
 MULTIRUN = ["hydra/sweeper=optuna", "hydra/sweeper/pruner=none", "sweep=digits_tpe"]
@@ -42,7 +43,7 @@ class CountingLoader(TrialConfigLoader):
 
 def _loaders(*master_overrides: str) -> Iterator[Loaders]:
     register_resolvers()
-    with initialize_config_module(config_module="trainrig.conf", version_base="1.3"):
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
         hydra = GlobalHydra.instance().hydra
         assert hydra is not None
         loader = hydra.config_loader

@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from omegaconf import DictConfig
 
-from trainrig.errors import ConfigError
-from trainrig.validate import _check_node_once, validate
+from trainrig.config.errors import ConfigError
+from trainrig.config.validate import _check_node_once, validate
 
 Compose = Callable[..., DictConfig]
 

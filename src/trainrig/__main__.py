@@ -1,6 +1,6 @@
 """`python -m trainrig ...` does what the `trainrig` command does."""
 
-from trainrig.cli import run
+from trainrig.cli.main import run
 
 if __name__ == "__main__":
     run()

@@ -13,8 +13,8 @@ from hydra.core.object_type import ObjectType
 from hydra.plugins.config_source import ConfigLoadError, ConfigResult, ConfigSource
 from hydra.plugins.search_path_plugin import SearchPathPlugin
 
-from trainrig.config_tree import (
-    BUILTIN_CONF_MODULE,
+from trainrig.config.tree import (
+    BUILTIN_CONF_DIR,
     EXPERIMENT_GROUP,
     user_conf_dir,
     user_experiments_dir,
@@ -23,13 +23,22 @@ from trainrig.config_tree import (
 EXPERIMENTS_SCHEME = "trainrig-experiments"
 
 
+def _is_builtin_conf(path: str | None) -> bool:
+    """Whether a search-path entry is trainrig's built-in options (`file://DIR` or a bare DIR)."""
+    if not path or ("://" in path and not path.startswith("file://")):
+        return False
+    return os.path.realpath(path.removeprefix("file://")) == os.path.realpath(BUILTIN_CONF_DIR)
+
+
 class TrainrigSearchPathPlugin(SearchPathPlugin):
     """Puts `./conf` before the built-in options (a user's file wins) and `./experiments` after."""
 
     def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
-        if not any(e.path == f"pkg://{BUILTIN_CONF_MODULE}" for e in search_path.get_path()):
+        if not any(_is_builtin_conf(e.path) for e in search_path.get_path()):
             return
-        search_path.prepend(provider="trainrig-user-conf", path=f"file://{user_conf_dir()}")
+        user_conf = user_conf_dir()
+        if user_conf is not None:
+            search_path.prepend(provider="trainrig-user-conf", path=f"file://{user_conf}")
         search_path.append(
             provider="trainrig-experiments",
             path=f"{EXPERIMENTS_SCHEME}://{user_experiments_dir()}",

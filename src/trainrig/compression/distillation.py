@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ def train_teacher(experiment: str, overrides: tuple[str, ...] | list[str], run_d
 
 def load_teacher(path: Path, data: Any) -> nn.Module:
     """The trained classifier of the checkpoint at `path`, built for `data`."""
-    from trainrig.build import build_classifier
-    from trainrig.checkpoints import load_config_from_checkpoint
+    from trainrig.rundir.checkpoints import load_config_from_checkpoint
+    from trainrig.training.build import build_classifier
 
     if not path.is_file():
         raise ConfigError(

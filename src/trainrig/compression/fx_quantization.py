@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 BACKENDS = ("x86", "qnnpack")
 WAY_OUT = "use compression=quantize_dynamic or a pruning option"

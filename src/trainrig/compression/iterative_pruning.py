@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainrig.callbacks.scheduled_pruning import ScheduledPruning
+from trainrig.training.callbacks.scheduled_pruning import ScheduledPruning
 
 # The dense weights just before the first pruning step: the report's "before" side.
 DENSE_FILE = "before_pruning.pt"

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 ONNX_PACKAGES = ("onnx", "onnxscript", "onnxruntime")
 MISSING_PACKAGES_MESSAGE = (

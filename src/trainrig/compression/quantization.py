@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 
 @dataclass(frozen=True)

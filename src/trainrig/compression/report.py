@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from trainrig.compression.measure import count_parameters, cpu_latency_ms, size_on_disk
-from trainrig.metric_names import COMPRESSION_PREFIX, COMPRESSION_REPORT_KEYS
+from trainrig.training.metric_names import COMPRESSION_PREFIX, COMPRESSION_REPORT_KEYS
 
 
 @torch.inference_mode()

@@ -24,9 +24,6 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from torchmetrics import Metric
 
-from trainrig.build import CHECKPOINT_DIR, display_callbacks
-from trainrig.checkpoint_io import save_atomic
-from trainrig.classifier import Classifier
 from trainrig.compression.distillation import (
     Distillation,
     Distiller,
@@ -40,8 +37,11 @@ from trainrig.compression.quantization import DynamicQuantization
 from trainrig.compression.quantization_aware import QuantizationAwareTraining
 from trainrig.compression.report import measure, print_report
 from trainrig.compression.static_quantization import StaticQuantization
-from trainrig.errors import ConfigError
-from trainrig.results import write_atomic
+from trainrig.config.errors import ConfigError
+from trainrig.rundir.checkpoint_io import save_atomic
+from trainrig.rundir.results import write_atomic
+from trainrig.training.build import CHECKPOINT_DIR, display_callbacks
+from trainrig.training.classifier import Classifier
 
 REPORT_FILE = "compression.json"
 COMPRESSED_FILE = "compressed.pt"

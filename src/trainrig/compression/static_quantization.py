@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from trainrig.compression.fx_quantization import BACKENDS, convert, prepare
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
+from trainrig.config.errors import ConfigError
 from trainrig.data.in_memory import InMemoryDataModule
 from trainrig.data.splits import stratified_split
-from trainrig.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

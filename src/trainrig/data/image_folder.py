@@ -11,12 +11,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from trainrig.config.errors import ConfigError
 from trainrig.data.in_memory import InMemoryDataModule, with_channel_axis
 from trainrig.data.modules import ClassificationData
 from trainrig.data.sample_dataset import SampleDataset
 from trainrig.data.splits import stratified_holdout, stratified_split
 from trainrig.data.streaming import StreamingDataModule
-from trainrig.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch.utils.data import Sampler
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import Tensor
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 Split = tuple[Tensor, Tensor]
 

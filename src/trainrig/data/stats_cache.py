@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from trainrig.data.modules import ClassificationData
-from trainrig.results import write_atomic
+from trainrig.rundir.results import write_atomic
 
 STATS_FILE = "normalization.json"
 

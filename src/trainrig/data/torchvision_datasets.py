@@ -10,9 +10,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from trainrig.config.errors import ConfigError
 from trainrig.data.in_memory import InMemoryDataModule, with_channel_axis
 from trainrig.data.splits import stratified_holdout
-from trainrig.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

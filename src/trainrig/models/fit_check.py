@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 
 def check_model_fits(

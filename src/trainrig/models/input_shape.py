@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 
 def require_images(model: str, input_shape: Sequence[int]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 from trainrig.models.input_shape import require_images
 
 log = logging.getLogger(__name__)

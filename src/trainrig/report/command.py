@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trainrig.errors import ConfigError, exit_with
+from trainrig.config.errors import ConfigError, exit_with
 
 DEFAULT_OUT = "report"
 

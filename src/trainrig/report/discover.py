@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from trainrig.errors import ConfigError
-from trainrig.flat_config import Scalar, flat_config
+from trainrig.config.errors import ConfigError
+from trainrig.config.flat import Scalar, flat_config
 
 CONFIG_FILE = "config.yaml"  # what makes a directory a run: its resolved config
 METRICS_FILE = "metrics.json"  # written only when the run finished

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trainrig.flat_config import Scalar
+from trainrig.config.flat import Scalar
 from trainrig.report.discover import Run
 
 ABSENT = "—"

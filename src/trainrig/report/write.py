@@ -13,7 +13,7 @@ from trainrig.report.discover import Found, Run, Sweep
 from trainrig.report.objective import objective_of, sorted_by
 from trainrig.report.plots import plot_overlay, plot_run
 from trainrig.report.table import runs_table
-from trainrig.results import write_atomic
+from trainrig.rundir.results import write_atomic
 
 TITLE = "trainrig report"
 PLOTS_DIR = "plots"

@@ -8,8 +8,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from trainrig.config_tree import group_names
-from trainrig.results import write_atomic
+from trainrig.config.tree import group_names
+from trainrig.rundir.results import write_atomic
 from trainrig.sweeps.tally import Tally
 
 

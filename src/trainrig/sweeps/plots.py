@@ -12,8 +12,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from trainrig.atomic_files import replaced_atomically
-from trainrig.results import write_atomic
+from trainrig.rundir.atomic_files import replaced_atomically
+from trainrig.rundir.results import write_atomic
 
 logger = logging.getLogger(__name__)
 

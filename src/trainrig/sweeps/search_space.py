@@ -15,7 +15,7 @@ from typing import Any
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, Override, RangeSweep
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 
 @dataclass

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from trainrig.errors import ConfigError
-from trainrig.redaction import redacted
+from trainrig.config.errors import ConfigError
+from trainrig.rundir.redaction import redacted
 
 STUDY_FILE = "study.db"
 WORKER = "worker"  # user attribute: host:pid of the process whose objective runs the trial

@@ -19,10 +19,11 @@ from typing import Any
 from hydra.utils import get_method, instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.errors import ConfigError
-from trainrig.redaction import redact_logs
-from trainrig.results import write_atomic
-from trainrig.startup_gc import resume_collection, settle_collection
+from trainrig.cli.startup_gc import resume_collection, settle_collection
+from trainrig.config.errors import ConfigError
+from trainrig.config.target_allowlist import OPT_IN, check_callable_name, check_targets_resolve
+from trainrig.rundir.redaction import redact_logs
+from trainrig.rundir.results import write_atomic
 from trainrig.sweeps.objective import SurplusTrial, TrialFailed, make_objective
 from trainrig.sweeps.outputs import write_outputs
 from trainrig.sweeps.plots import write_plots
@@ -37,7 +38,6 @@ from trainrig.sweeps.workers import (
     visible_gpus,
     wait_for_exit,
 )
-from trainrig.target_allowlist import OPT_IN, check_callable_name, check_targets_resolve
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # how often the sweep process redraws progress and checks for dead trials
@@ -163,7 +163,7 @@ def run_pool(
     devices = assign_devices(visible_gpus() if per_trial else [], n_workers, per_trial)
     threads = threads_per_worker(n_workers)
     (sweep_dir / "workers").mkdir(exist_ok=True)
-    import trainrig.runner  # noqa: F401  (imported once here, every fork starts warm)
+    import trainrig.training.runner  # noqa: F401  (imported once here, every fork starts warm)
 
     def start(i: int) -> Any:
         log_file = sweep_dir / "workers" / f"worker_{i}.log"

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trainrig.errors import ConfigError
+from trainrig.config.errors import ConfigError
 
 
 def assign_devices(visible: list[str], n_workers: int, per_worker: int) -> list[str | None]:

@@ -1,0 +1,1 @@
+"""Data augmentation: batched on the device, or per sample in loader workers."""

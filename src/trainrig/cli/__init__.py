@@ -1,0 +1,1 @@
+"""The `trainrig` command: subcommands, Hydra task functions, listing, process start and exit."""

@@ -1,0 +1,153 @@
+"""The Hydra task functions behind `trainrig train` and `trainrig eval`.
+
+They validate first and import the heavy runner only after the config is known to be good.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, NoReturn
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+
+from trainrig.cli.startup_gc import resume_collection
+from trainrig.config.errors import ConfigError, config_error_in, exit_with, one_line_errors
+from trainrig.config.target_allowlist import OPT_IN, check_targets_resolve
+from trainrig.config.validate import validate
+from trainrig.distributed.spawn import ddp_ranks_rerun_this_job
+from trainrig.rundir.redaction import redact_files, redact_logs
+
+
+def _run_dir() -> Path:
+    return Path(HydraConfig.get().runtime.output_dir)
+
+
+# What a run directory holds before any training happened: nothing worth keeping.
+NOTHING_YET = {
+    ".hydra",
+    "train.log",
+    "eval.log",
+    "lr_find.log",
+    "compress.log",
+    "config.yaml",
+    "normalization.json",
+}
+
+# The log of a rank N > 0 that torchrun or srun started (`hydra.job.name` ends `_rank_N`).
+RANK_LOG = re.compile(r"\w+_rank_\d+\.log")
+
+
+def _nothing_yet(name: str) -> bool:
+    return name in NOTHING_YET or RANK_LOG.fullmatch(name) is not None
+
+
+def _reject(error: ConfigError) -> NoReturn:
+    """Report a bad config of a single run and remove the run directory Hydra made for it.
+
+    In a multirun the error is raised instead, so the sweep records that job as failed.
+    """
+    if HydraConfig.get().mode != RunMode.RUN or not one_line_errors():
+        raise error
+    run_dir = _run_dir()
+    with suppress(FileNotFoundError):  # another rank of a torchrun/srun launch removed it first
+        if run_dir.is_dir() and all(_nothing_yet(p.name) for p in run_dir.iterdir()):
+            shutil.rmtree(run_dir, ignore_errors=True)
+            _remove_empty_parents(run_dir.parent, Path.cwd())
+    exit_with(str(error))
+
+
+def _remove_empty_parents(folder: Path, stop: Path) -> None:
+    """Remove `folder` and the folders above it while empty, up to (not including) `stop`; such
+    as the `outputs/train/runs` Hydra made for the rejected run alone."""
+    folder, stop = folder.resolve(), stop.resolve()
+    while folder != stop and stop in folder.parents and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+
+
+@contextmanager
+def _config_errors_reported() -> Iterator[None]:
+    """Bad input found while validating or building (before training) ends the run cleanly."""
+    try:
+        yield
+    except Exception as error:
+        found = config_error_in(error)  # also inside Hydra's InstantiationException
+        if found is None:
+            raise
+        _reject(found)
+
+
+def _validated(cfg: DictConfig, task: str) -> dict[str, Any]:
+    """The config checked (schemas, then `_target_`s imported and checked) and resolved; the
+    passwords in Hydra's saved configs and in the log output redacted."""
+    redact_logs()
+    saved = HydraConfig.get().output_subdir  # `.hydra`, or None when Hydra saves nothing
+    if saved is not None:
+        redact_files(_run_dir() / saved)
+    values = validate(cfg, task)
+    check_targets_resolve(values, values.get(OPT_IN) is True)
+    resume_collection()  # the targets' modules are imported; the run's objects come next
+    return values
+
+
+def _checkpoint_to_read(values: dict[str, Any]) -> str:
+    """`ckpt_path` once it is known to exist, hold plain data and name allowed targets only."""
+    path = Path(values["ckpt_path"])
+    if not path.is_file():
+        raise ConfigError(
+            f"ckpt_path: no checkpoint file at {path}; pass the .ckpt a training run wrote, "
+            "e.g. ckpt_path=outputs/train/runs/<run>/checkpoints/best.ckpt"
+        )
+    from trainrig.rundir.checkpoints import vetted_checkpoint
+
+    trust, allow_any = values.get("trust_checkpoint") is True, values.get(OPT_IN) is True
+    return str(vetted_checkpoint(path, trust, allow_any, _run_dir()))
+
+
+def train_task(cfg: DictConfig) -> float | list[float]:
+    """Validate, train, test; return the `optimized_metric` (one, or a list) for Hydra sweepers."""
+    with _config_errors_reported():
+        values = _validated(cfg, "train")
+        from trainrig.training.runner import train
+
+        with ddp_ranks_rerun_this_job("train"):
+            metrics = train(OmegaConf.create(values), _run_dir())
+    wanted = values["optimized_metric"]
+    return metrics[wanted] if isinstance(wanted, str) else [metrics[name] for name in wanted]
+
+
+def lr_find_task(cfg: DictConfig) -> float | None:
+    """Validate, then run the learning-rate range test; return the suggested learning rate."""
+    with _config_errors_reported():
+        values = _validated(cfg, "lr_find")
+        from trainrig.training.lr_finder import find_lr
+
+        return find_lr(OmegaConf.create(values), _run_dir())
+
+
+def compress_task(cfg: DictConfig) -> float:
+    """Validate, then compress the checkpoint at `ckpt_path`; return the compressed test/acc."""
+    with _config_errors_reported():
+        values = _validated(cfg, "compress")
+        values["ckpt_path"] = _checkpoint_to_read(values)
+        from trainrig.training.runner import compress_checkpoint
+
+        report = compress_checkpoint(OmegaConf.create(values), _run_dir())
+    return float(report["after"]["test/acc"])
+
+
+def eval_task(cfg: DictConfig) -> float:
+    """Validate, then test the checkpoint at `ckpt_path`; return its test accuracy."""
+    with _config_errors_reported():
+        values = _validated(cfg, "eval")
+        values["ckpt_path"] = _checkpoint_to_read(values)
+        from trainrig.training.runner import evaluate
+
+        metrics = evaluate(OmegaConf.create(values), _run_dir())
+    return metrics["test/acc"]

@@ -1,1 +1,0 @@
-"""Built-in config options (one folder per config group), shipped inside the wheel."""

@@ -1,0 +1,50 @@
+"""Rules that span groups, checked once every group has passed its own schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trainrig.config.errors import ConfigError
+from trainrig.config.schema.compression import IterativePruningConfig
+from trainrig.training.metric_names import COMPRESSION_PREFIX
+
+ITERATIVE_PRUNING = IterativePruningConfig._target_
+
+
+def check_across_groups(values: dict[str, Any], task: str) -> None:
+    """Raise ConfigError where two groups' settings contradict each other."""
+    compression = values.get("compression") or {}
+    _compression_objectives_need_compression(values.get("optimized_metric"), compression)
+    if compression.get("_target_") == ITERATIVE_PRUNING:
+        _iterative_pruning_fits(compression, values.get("trainer") or {}, task)
+
+
+def _compression_objectives_need_compression(wanted: Any, compression: dict[str, Any]) -> None:
+    names = [wanted] if isinstance(wanted, str) else list(wanted or [])
+    figures = [name for name in names if str(name).startswith(COMPRESSION_PREFIX)]
+    if figures and not compression:
+        raise ConfigError(
+            f"optimized_metric: {figures[0]} is a figure of the compressed model, but "
+            "compression=none; choose a compression option (e.g. compression=prune_global) "
+            "or an uncompressed metric such as val/acc"
+        )
+
+
+def _iterative_pruning_fits(
+    compression: dict[str, Any], trainer: dict[str, Any], task: str
+) -> None:
+    if task == "compress":
+        raise ConfigError(
+            "compression=prune_iterative prunes while training, not a trained checkpoint; use "
+            "compression=prune_global (or prune_l1, prune_structured) here, or "
+            "`trainrig train compression=prune_iterative`"
+        )
+    last = compression["start_epoch"] + (compression["steps"] - 1) * compression["every_n_epochs"]
+    max_epochs = trainer.get("max_epochs")
+    if isinstance(max_epochs, int) and last + 2 > max_epochs:
+        raise ConfigError(
+            f"compression: the last pruning step ends epoch {last} (start_epoch + (steps - 1) * "
+            f"every_n_epochs, counted from 0), so trainer.max_epochs={max_epochs} leaves no epoch "
+            f"to train at the final sparsity; set trainer.max_epochs>={last + 2} or prune "
+            "earlier (compression.start_epoch, compression.steps, compression.every_n_epochs)"
+        )

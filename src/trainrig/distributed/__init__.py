@@ -1,0 +1,1 @@
+"""Distributed training: Lightning strategies, device checks, rank launch and run directories."""

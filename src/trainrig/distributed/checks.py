@@ -1,0 +1,116 @@
+"""Checks that the strategy and devices asked for exist here, before any data is loaded.
+
+Lightning finds most of these too, but late and in its own words (or, for more CPU processes
+than cores, not at all); these name the key to change and the value that would work.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from omegaconf import DictConfig
+from torch import nn
+
+from trainrig.config.errors import ConfigError
+from trainrig.models.tensor_parallel import sharding_plan
+
+GPU_ONLY = {
+    "trainrig.distributed.strategies.build_fsdp": "fsdp",
+    "trainrig.distributed.strategies.build_deepspeed": "deepspeed",
+}
+MODEL_PARALLEL = "trainrig.distributed.strategies.build_model_parallel"
+GPU_NAMES = ("gpu", "cuda")
+
+
+def _strategy_target(cfg: DictConfig) -> str:
+    node = cfg.get("strategy")
+    return str(node.get("_target_", "")) if node else ""
+
+
+def requested_devices(devices: Any, available: int) -> int:
+    """How many devices `trainer.devices` asks for: a count, -1/"auto" (all), or a list of ids."""
+    if devices in (-1, "-1", "auto"):
+        return available
+    if isinstance(devices, str):
+        return len([d for d in devices.split(",") if d.strip()]) if "," in devices else int(devices)
+    if isinstance(devices, list | tuple) or hasattr(devices, "__len__"):
+        return len(devices)
+    return int(devices)
+
+
+def check_devices(cfg: DictConfig) -> None:
+    """The accelerator exists, the strategy runs on it, and there are `trainer.devices` of it."""
+    import torch
+
+    accelerator = str(cfg.trainer.accelerator)
+    gpus = torch.cuda.device_count()
+    target = _strategy_target(cfg)
+    if target in GPU_ONLY:
+        name = GPU_ONLY[target]
+        if gpus == 0:
+            raise ConfigError(
+                f"strategy={name} runs on CUDA GPUs only and this machine has none: use "
+                "strategy=ddp (data parallel, on CPUs too), or run on a machine with GPUs"
+            )
+        if accelerator not in GPU_NAMES:
+            raise ConfigError(
+                f"strategy={name} runs on CUDA GPUs only: set trainer.accelerator=gpu "
+                f"(got {accelerator})"
+            )
+    if accelerator in GPU_NAMES and gpus == 0:
+        raise ConfigError(
+            f"trainer.accelerator={accelerator} but this machine has no CUDA GPU: use "
+            "trainer.accelerator=cpu (or auto)"
+        )
+    if accelerator not in (*GPU_NAMES, "cpu", "auto"):
+        return  # mps, tpu: Lightning checks its own
+    on_gpu = accelerator in GPU_NAMES or (accelerator == "auto" and gpus > 0)
+    if cfg.trainer.sync_batchnorm and not on_gpu:
+        raise ConfigError(
+            "trainer.sync_batchnorm=true: torch's SyncBatchNorm runs on CUDA GPUs only, and this "
+            "run is on CPUs: set trainer.sync_batchnorm=false (each process then normalizes "
+            "with its own batch statistics)"
+        )
+    available = gpus if on_gpu else os.cpu_count() or 1
+    wanted = requested_devices(cfg.trainer.devices, available)
+    if wanted > available:
+        kind = "CUDA GPU" if on_gpu else "CPU core"
+        raise ConfigError(
+            f"trainer.devices={cfg.trainer.devices} asks for {wanted} devices but this machine "
+            f"has {available} {kind}{'s' if available != 1 else ''}: set trainer.devices to at "
+            f"most {available} (-1 takes all), or add machines with trainer.num_nodes"
+        )
+    processes = wanted * int(cfg.trainer.num_nodes)
+    started = os.environ.get("WORLD_SIZE")  # set by torchrun (and by Lightning for its ranks)
+    if started is not None and int(started) != processes:
+        raise ConfigError(
+            f"{started} processes were started (WORLD_SIZE) but trainer.devices x "
+            f"trainer.num_nodes = {wanted} x {cfg.trainer.num_nodes} = {processes}: set "
+            "trainer.devices to torchrun's --nproc_per_node and trainer.num_nodes to its --nnodes"
+        )
+    if target != MODEL_PARALLEL:  # there, tensor-parallel processes share their batches
+        check_global_batch(cfg, processes)
+
+
+def check_global_batch(cfg: DictConfig, processes: int) -> None:
+    """A global batch (batch_size_scope=global) gives every data-parallel process a sample."""
+    batch_size = int(cfg.data.get("batch_size", processes))
+    if cfg.get("batch_size_scope") == "global" and batch_size < processes:
+        raise ConfigError(
+            f"data.batch_size={batch_size} is the global batch (batch_size_scope=global) but "
+            f"{processes} processes split it: set data.batch_size >= {processes}, or "
+            "batch_size_scope=per_device"
+        )
+
+
+def check_sharding_plan(cfg: DictConfig, model: nn.Module) -> None:
+    """strategy=model_parallel needs a model that says how its layers split across devices."""
+    if _strategy_target(cfg) == MODEL_PARALLEL and sharding_plan(model) is None:
+        model_target = str(cfg.model.get("_target_", "?"))
+        raise ConfigError(
+            f"strategy=model_parallel: the model {model_target} has no tensor-parallel sharding "
+            "plan (only an MLP without batch norm has one): use model=mlp "
+            "model.batch_norm=false, or strategy=ddp (replicated) or strategy=fsdp (sharded "
+            "whole, on GPUs)"
+        )

@@ -1,0 +1,107 @@
+"""Builders of the `strategy` group: Lightning's own strategies, configured from YAML.
+
+Each returns what `pytorch_lightning.Trainer(strategy=...)` takes. Lightning and torch.distributed
+do the distributing; these functions only turn config values into their arguments. Lightning is
+imported inside each function, so composing and validating a config stays free of it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytorch_lightning.strategies import Strategy
+
+# Layer kinds whose forward passes are recomputed in the backward pass when activation
+# checkpointing is on: the layers that hold trainrig's models' activations.
+CHECKPOINTED_LAYERS = ("Linear", "Conv2d")
+
+
+def named_strategy(name: str = "auto") -> str:
+    """A strategy Lightning knows by name: `auto` (one device here, DDP when devices > 1)."""
+    return name
+
+
+def build_ddp(
+    start_method: str = "popen",
+    find_unused_parameters: bool = False,
+    process_group_backend: str | None = None,
+    timeout_minutes: float = 30.0,
+) -> Strategy:
+    """Distributed data parallel: a process per device, gradients averaged at every step.
+
+    `start_method` popen re-runs the command for ranks 1..N-1 (Lightning's `ddp`; the only one
+    that also works under torchrun and SLURM, which start the processes themselves); spawn and
+    fork start them from this process (`ddp_spawn`, `ddp_fork`).
+    """
+    from trainrig.distributed.ddp_strategy import DDPStrategyEndingItsGroup
+
+    return DDPStrategyEndingItsGroup(
+        start_method=start_method,  # type: ignore[arg-type]
+        find_unused_parameters=find_unused_parameters,
+        process_group_backend=process_group_backend,
+        timeout=timedelta(minutes=timeout_minutes),
+    )
+
+
+def build_fsdp(
+    sharding_strategy: str = "FULL_SHARD",
+    cpu_offload: bool = False,
+    activation_checkpointing: bool = False,
+    min_params_to_wrap: int = 100_000,
+) -> Strategy:
+    """Fully sharded data parallel (CUDA only): parameters, gradients and optimizer states sharded.
+
+    Modules holding at least `min_params_to_wrap` parameters become their own FSDP unit;
+    `activation_checkpointing` recomputes Linear and Conv2d activations in the backward pass.
+    """
+    from functools import partial
+
+    from pytorch_lightning.strategies import FSDPStrategy
+    from torch import nn
+    from torch.distributed.fsdp.wrap import size_based_auto_wrap_policy
+
+    layers = {getattr(nn, name) for name in CHECKPOINTED_LAYERS}
+    return FSDPStrategy(
+        sharding_strategy=sharding_strategy,  # type: ignore[arg-type]
+        cpu_offload=cpu_offload,
+        auto_wrap_policy=partial(size_based_auto_wrap_policy, min_num_params=min_params_to_wrap),
+        activation_checkpointing_policy=layers if activation_checkpointing else None,
+        state_dict_type="full",  # one checkpoint file on rank 0, like every other strategy
+    )
+
+
+def build_deepspeed(
+    stage: int = 2,
+    offload_optimizer: bool = False,
+    offload_parameters: bool = False,
+) -> Strategy:
+    """DeepSpeed ZeRO (CUDA only; `pip install 'trainrig[deepspeed]'`): stage 1 shards optimizer
+    states, 2 also gradients, 3 also parameters; offloading moves them to CPU memory."""
+    from pytorch_lightning.strategies import DeepSpeedStrategy
+
+    return DeepSpeedStrategy(
+        stage=stage,
+        offload_optimizer=offload_optimizer,
+        offload_parameters=offload_parameters,
+    )
+
+
+def build_model_parallel(
+    tensor_parallel_size: Any = "auto",
+    data_parallel_size: Any = "auto",
+) -> Strategy:
+    """Tensor parallelism (Lightning's ModelParallelStrategy, DTensor): each layer of the model's
+    sharding plan is split across the `tensor_parallel_size` devices of a group (all of a node's
+    by default); `data_parallel_size` groups (one per node by default) split the data.
+
+    Checkpoints are gathered into one file on rank 0, like every other strategy's.
+    """
+    from pytorch_lightning.strategies import ModelParallelStrategy
+
+    return ModelParallelStrategy(
+        tensor_parallel_size=tensor_parallel_size,
+        data_parallel_size=data_parallel_size,
+        save_distributed_checkpoint=False,
+    )

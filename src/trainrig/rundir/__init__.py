@@ -1,0 +1,1 @@
+"""What a run leaves on disk: results, checkpoints, atomic files, redaction and resume."""

@@ -1,0 +1,84 @@
+"""Continue an interrupted run in its own run directory (`resume=auto`, `trainrig resume DIR`).
+
+A run that finished has `metrics.json`; one that did not may have `checkpoints/last.ckpt`, saved
+at the end of every epoch with the optimizer, schedule, callbacks (early stopping, best
+checkpoint) and global random states, so training goes on from the epoch after it as if it had
+never stopped. The run directory's `config.yaml` must match the config being resumed: resuming
+with other settings would mix two experiments in one directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from trainrig.config.errors import ConfigError
+from trainrig.config.flat import flat_config
+from trainrig.rundir.results import CONFIG_FILE, METRICS_FILE
+
+LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
+RESUME_KEY = "resume"
+
+
+def finished_metrics(cfg: DictConfig, run_dir: Path) -> dict[str, float] | None:
+    """With resume=auto, the metrics of a run directory whose run already finished, else None."""
+    path = run_dir / METRICS_FILE
+    if cfg.get(RESUME_KEY) != "auto" or not path.is_file():
+        return None
+    metrics: dict[str, float] = json.loads(path.read_text())
+    return metrics
+
+
+def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
+    """With resume=auto, the run directory's last checkpoint (None: start from scratch).
+
+    Refuses a run directory whose saved config differs from `cfg`, naming the keys that differ.
+    """
+    last = run_dir / LAST_CHECKPOINT
+    if cfg.get(RESUME_KEY) != "auto" or not last.is_file():
+        return None
+    saved_file = run_dir / CONFIG_FILE
+    if saved_file.is_file():
+        differing = _differing_keys(_flat(OmegaConf.load(saved_file)), _flat(cfg))
+        if differing:
+            raise ConfigError(
+                f"resume=auto: {run_dir} holds a run of another config (differing: "
+                f"{', '.join(differing[:5])}); resume it with its own settings "
+                f"(trainrig resume {run_dir}) or start a new run without resume=auto"
+            )
+    return last
+
+
+def _flat(cfg: Any) -> dict[str, Any]:
+    """Dotted keys with passwords as the saved config.yaml shows them (***)."""
+    values = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(values, dict)
+    return flat_config(values)
+
+
+def _differing_keys(saved: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    keys = (saved.keys() | wanted.keys()) - {RESUME_KEY}
+    return sorted(k for k in keys if saved.get(k) != wanted.get(k))
+
+
+def resume_arguments(args: list[str]) -> list[str]:
+    """`trainrig resume RUN_DIR` as `trainrig train` arguments: the run's own overrides (from
+    Hydra's `.hydra/overrides.yaml`), its directory, and resume=auto."""
+    if len(args) != 1 or "=" in args[0]:
+        raise ConfigError(
+            "usage: trainrig resume RUN_DIR (a run directory of `trainrig train`, e.g. "
+            "outputs/train/runs/<run>); its settings come from the run itself"
+        )
+    run_dir = Path(args[0])
+    overrides_file = run_dir / ".hydra" / "overrides.yaml"
+    if not overrides_file.is_file():
+        raise ConfigError(
+            f"resume: {run_dir} is not a run directory of `trainrig train` (no "
+            f"{overrides_file}); pass the directory the run printed as 'Run directory'"
+        )
+    saved = OmegaConf.load(overrides_file)
+    overrides = [str(o) for o in saved if not str(o).startswith(f"{RESUME_KEY}=")]
+    return [*overrides, f"hydra.run.dir='{run_dir.resolve()}'", f"{RESUME_KEY}=auto"]

@@ -1,0 +1,1 @@
+"""The training core: runner, task module, builders, optimizers, schedules, callbacks, loggers."""

@@ -1,0 +1,127 @@
+"""The LightningModule that trains any classifier model: loss, accuracy, optimizer and schedule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchmetrics import MeanMetric
+from torchmetrics.classification import MulticlassAccuracy
+
+from trainrig.compression.distillation import Distiller
+from trainrig.data.sharded_batches import data_parallel_share
+from trainrig.training.metric_names import STAGES
+from trainrig.training.optimizers import OptimizerFactory, scale_learning_rates
+from trainrig.training.schedules import build_constant
+
+# (optimizer, total_steps=...) -> Lightning scheduler config; see trainrig.training.schedules.
+SchedulerFactory = Callable[..., dict[str, Any]]
+
+
+class Classifier(pl.LightningModule):
+    """Cross-entropy classification with per-stage accuracy, on-device augmentation, normalization.
+
+    `forward` takes float inputs already rescaled (e.g. pixels in [0, 1]) and normalizes them.
+    Logs `{train,val,test}/{loss,acc}` once per epoch: steps only update torchmetrics states
+    (synchronized across processes), since a `self.log` call per step costs as much as a small
+    model's forward pass. Augmentation runs on training batches after they reach the device;
+    normalization is part of `forward`, so a saved model needs no extra step.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        num_classes: int,
+        optimizer: OptimizerFactory,
+        scheduler: SchedulerFactory | None = None,
+        augmentation: nn.Module | None = None,
+        normalization: nn.Module | None = None,
+        rescale: float = 1.0,
+        lr_scaling: str = "none",
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.normalization = normalization or nn.Identity()
+        self.augmentation = augmentation
+        self.rescale = rescale
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler or build_constant  # logs train/lr even with none
+        self.lr_scaling = lr_scaling  # with the number of data-parallel processes (optim.py)
+        for stage in STAGES:
+            setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
+            setattr(self, f"{stage}_loss", MeanMetric())
+        self.distiller: Distiller | None = None  # set by trainrig.compression for distillation
+        self.train_distill_loss = MeanMetric()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model(self.normalization(x))  # type: ignore[no-any-return]
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Stored inputs -> float model inputs (times `rescale`), augmented when training."""
+        x, y = batch
+        x = x.to(torch.float32) * self.rescale
+        if self.augmentation is not None and self.trainer.training:
+            x, y = self.augmentation(x, y)
+        return x, y
+
+    def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
+        x, y = batch
+        logits = self(x)
+        loss = F.cross_entropy(logits, y)  # y: class indices, or soft targets of a mixed batch
+        hard = y.argmax(dim=1) if y.dim() == 2 else y
+        getattr(self, f"{stage}_acc").update(logits.detach(), hard)
+        getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(y))
+        if stage == "train" and self.distiller is not None:
+            loss, soft = self.distiller.loss(logits, x, loss)
+            self.train_distill_loss.update(soft.detach(), weight=len(y))
+        return loss
+
+    def _log_epoch(self, stage: str) -> None:
+        """Log the epoch's mean loss and accuracy; Lightning computes, syncs and resets them."""
+        self.log(f"{stage}/loss", getattr(self, f"{stage}_loss"), prog_bar=True)
+        self.log(f"{stage}/acc", getattr(self, f"{stage}_acc"), prog_bar=True)
+
+    def on_train_epoch_end(self) -> None:
+        self._log_epoch("train")
+        if self.distiller is not None:
+            self.log("train/distill_loss", self.train_distill_loss, prog_bar=True)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def configure_model(self) -> None:
+        """Under strategy=model_parallel, split the model's layers across the tensor-parallel
+        devices (once: Lightning calls this hook again for validation and testing)."""
+        mesh = self._device_mesh
+        if mesh is None or getattr(self, "_tensor_parallel", False):
+            return
+        from trainrig.models.tensor_parallel import parallelize
+
+        parallelize(self.model, mesh["tensor_parallel"])
+        self._tensor_parallel = True
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(self)
+        processes, _ = data_parallel_share(self.trainer)
+        scale_learning_rates(optimizer, self.lr_scaling, processes)
+        total_steps = int(self.trainer.estimated_stepping_batches)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": self.scheduler_factory(optimizer, total_steps=total_steps),
+        }

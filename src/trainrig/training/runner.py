@@ -1,0 +1,140 @@
+"""The run, a step per line: seed, data, model, callbacks, trainer, fit, test the best, results."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from trainrig.data.stats_cache import cache_normalization
+from trainrig.distributed.checks import check_devices
+from trainrig.rundir.checkpoint_io import SafeCheckpointIO
+from trainrig.rundir.checkpoints import load_config_from_checkpoint, load_fitting_weights
+from trainrig.rundir.results import write_config, write_metrics
+from trainrig.rundir.resume import checkpoint_to_resume, finished_metrics
+from trainrig.sweeps.pruning import raise_if_pruned
+from trainrig.training.build import (
+    CHECKPOINT_DIR,
+    build_callbacks,
+    build_classifier,
+    build_data,
+    build_loggers,
+    build_trainer,
+    display_callbacks,
+)
+from trainrig.training.callbacks.config_in_checkpoint import (
+    loaded_checkpoint_epoch,
+    stored_validation_metrics,
+)
+from trainrig.training.known_noise import silence_known_noise
+from trainrig.training.metric_names import MODEL_SIZE
+from trainrig.training.summary import print_summary, stop_reason
+
+if TYPE_CHECKING:
+    import torch
+
+    from trainrig.data.modules import ClassificationData
+    from trainrig.training.classifier import Classifier
+
+
+def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+    """Train `cfg` in `run_dir`, test its best checkpoint and return the final metrics."""
+    import pytorch_lightning as pl
+    from pytorch_lightning.utilities import rank_zero_only
+
+    started = time.monotonic()
+    if (finished := finished_metrics(cfg, run_dir)) is not None:
+        print(f"{run_dir} finished already (resume=auto); its metrics.json stands")
+        return finished
+    check_devices(cfg)  # before anything is written or loaded
+    resume_from = checkpoint_to_resume(cfg, run_dir)
+    silence_known_noise()
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    main_rank = getattr(rank_zero_only, "rank", 0) == 0  # other DDP ranks read, rank 0 writes
+    if main_rank:
+        write_config(run_dir, cfg)
+    data = build_data(cfg)
+    cache_normalization(data, run_dir)  # rank 0 wrote it before starting the others
+    classifier = build_classifier(cfg, data)
+    if cfg.get("compression"):
+        from trainrig.compression.run import before_training
+
+        before_training(cfg, classifier, data, run_dir)  # refuses a misfit, attaches a teacher
+    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir), data)
+    trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
+    raise_if_pruned(trainer)  # a pruned Optuna trial ends here, without testing
+    reason = stop_reason(trainer)
+    test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
+    # the best epoch's validation metrics as its checkpoint stored them, not validated again
+    val = (
+        stored_validation_metrics(trainer)
+        or trainer.validate(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
+    )
+    metrics = {**val, **test, MODEL_SIZE: float(_parameter_count(classifier))}
+    if main_rank:
+        if cfg.get("compression"):  # its figures join the metrics, for sweeps to optimize
+            from trainrig.compression.report import compression_metrics
+            from trainrig.compression.run import compress
+
+            metrics |= compression_metrics(compress(cfg, classifier, data, run_dir))
+        write_metrics(run_dir, metrics)
+        reason = replace(reason, best_epoch=loaded_checkpoint_epoch(trainer))  # test loaded it
+        print_summary(metrics, run_dir, time.monotonic() - started, reason)
+    return metrics
+
+
+def _rebuilt_from_checkpoint(
+    cfg: DictConfig, run_dir: Path
+) -> tuple[DictConfig, ClassificationData, Classifier]:
+    """The training config stored in `cfg.ckpt_path`, its data and its (untrained) classifier."""
+    import pytorch_lightning as pl
+
+    silence_known_noise()
+    trained = load_config_from_checkpoint(Path(cfg.ckpt_path))
+    pl.seed_everything(trained.seed, workers=True, verbose=False)
+    write_config(run_dir, cfg)
+    data = build_data(trained)
+    classifier = build_classifier(trained, data)
+    load_fitting_weights(classifier, Path(cfg.ckpt_path))
+    return trained, data, classifier
+
+
+def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Compress the model of the checkpoint at `cfg.ckpt_path` as `cfg.compression` says."""
+    from trainrig.compression.run import check_fits, compress
+
+    trained, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
+    data.setup("test")
+    (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
+    settings = OmegaConf.merge(trained, {"trainer": cfg.trainer, "compression": cfg.compression})
+    assert isinstance(settings, DictConfig)
+    check_fits(settings, classifier, data)
+    return compress(settings, classifier, data, run_dir)
+
+
+def _parameter_count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+    """Test the checkpoint at `cfg.ckpt_path` on the test split of the data it was trained on."""
+    import pytorch_lightning as pl
+
+    started = time.monotonic()
+    _, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
+    trainer = pl.Trainer(
+        **{k: v for k, v in cfg.trainer.items() if k != "_target_"},
+        logger=build_loggers(cfg, run_dir),
+        callbacks=display_callbacks(cfg),
+        plugins=[SafeCheckpointIO()],  # weights-only loads
+        default_root_dir=str(run_dir),
+    )
+    metrics = dict(
+        trainer.test(classifier, datamodule=data, ckpt_path=cfg.ckpt_path, verbose=False)[0]
+    )
+    write_metrics(run_dir, metrics)
+    print_summary(metrics, run_dir, time.monotonic() - started, f"tested {cfg.ckpt_path}")
+    return metrics
