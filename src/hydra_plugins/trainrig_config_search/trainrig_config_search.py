@@ -69,7 +69,7 @@ class ExperimentsConfigSource(ConfigSource):
     def load_config(self, config_path: str) -> ConfigResult:
         from omegaconf import OmegaConf
 
-        inner = self._inner(self._normalize_file_name(config_path))
+        inner = self._inner(_with_yaml_suffix(config_path))
         full_path = self._full_path(inner) if inner else ""
         if not inner or not os.path.isfile(full_path):
             raise ConfigLoadError(f"Config not found : {config_path}")
@@ -87,7 +87,7 @@ class ExperimentsConfigSource(ConfigSource):
         return config_path == EXPERIMENT_GROUP and self.available()
 
     def is_config(self, config_path: str) -> bool:
-        inner = self._inner(self._normalize_file_name(config_path))
+        inner = self._inner(_with_yaml_suffix(config_path))
         return bool(inner) and os.path.isfile(self._full_path(inner or ""))
 
     def list(self, config_path: str, results_filter: ObjectType | None) -> list[str]:
@@ -100,3 +100,9 @@ class ExperimentsConfigSource(ConfigSource):
             return []
         names = os.listdir(self.path)
         return sorted(n[: -len(".yaml")] for n in names if n.endswith(".yaml"))
+
+
+def _with_yaml_suffix(config_path: str) -> str:
+    """`config_path` ending in `.yaml`, as Hydra names a config file (version_base 1.2 and later
+    read no `.yml`)."""
+    return config_path if config_path.endswith(".yaml") else config_path + ".yaml"

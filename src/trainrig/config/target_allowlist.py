@@ -94,15 +94,31 @@ def check_callable_name(key: str, target: str) -> None:
     """Refuse `target` (a dotted name) unless both the name and the object it names are allowed."""
     import inspect
 
-    from hydra._internal.utils import _locate
-
     if not is_allowed(target):
         raise refusal(key, target)
     try:
-        found = _locate(target)
+        found = _located(target)
     except ImportError:
         return  # instantiation reports the unknown name itself
     home = getattr(found, "__module__", None) or ""
     name = f"{home}.{getattr(found, '__qualname__', '')}"
     if inspect.ismodule(found) or not is_allowed(name):
         raise refusal(key, target, f" (which is {name.rstrip('.') or 'a module'})")
+
+
+def _located(target: str) -> Any:
+    """The object `target` names, found as `instantiate` finds it (`hydra.utils.get_object`),
+    without the error line that function logs for a name that does not import."""
+    import logging
+
+    from hydra.utils import get_object
+
+    def drop(record: logging.LogRecord) -> bool:
+        return False
+
+    hydra_utils = logging.getLogger("hydra.utils")
+    hydra_utils.addFilter(drop)
+    try:
+        return get_object(target)
+    finally:
+        hydra_utils.removeFilter(drop)

@@ -17,7 +17,6 @@ from typing import Any
 
 import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
-from lightning_fabric.utilities.types import _PATH
 
 from trainrig.rundir.atomic_files import replaced_atomically
 
@@ -32,7 +31,10 @@ class SafeCheckpointIO(TorchCheckpointIO):
     """Lightning's checkpoint IO for local paths, with atomic saves and weights-only loads."""
 
     def save_checkpoint(
-        self, checkpoint: dict[str, Any], path: _PATH, storage_options: Any | None = None
+        self,
+        checkpoint: dict[str, Any],
+        path: str | Path,
+        storage_options: Any | None = None,
     ) -> None:
         """Write `checkpoint` to `path` atomically (remote URLs: Lightning's own way)."""
         if storage_options is not None or "://" in str(path):
@@ -42,7 +44,7 @@ class SafeCheckpointIO(TorchCheckpointIO):
 
     def load_checkpoint(
         self,
-        path: _PATH,
+        path: str | Path,
         map_location: Callable[..., Any] | None = lambda storage, loc: storage,
         weights_only: bool | None = None,
     ) -> dict[str, Any]:

@@ -7,6 +7,8 @@ of values makes the trial FAIL with its error; one whose training was pruned mak
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import math
 import os
@@ -46,11 +48,16 @@ def suggest(trial: Any, name: str, distribution: Any) -> Any:
 
 
 def _job_error(result: Any) -> BaseException | None:
-    """The exception a Hydra job raised (read without Hydra's 'Error executing job' print)."""
+    """The exception a Hydra job raised, read through `JobReturn.return_value` (which raises it)
+    without the 'Error executing job' line that property writes to standard error."""
     from hydra.core.utils import JobStatus
 
-    if result.status == JobStatus.FAILED:
-        error: BaseException = result._return_value
+    if result.status != JobStatus.FAILED:
+        return None
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            raised = result.return_value  # noqa: F841  (raises what the job raised)
+    except BaseException as error:  # what the job raised, KeyboardInterrupt and TrialPruned too
         return error
     return None
 

@@ -19,6 +19,8 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.trainer.states import TrainerFn
 
+from trainrig.sweeps.storage import trial_id_of
+
 TRIAL_ENV = "TRAINRIG_OPTUNA_TRIAL"
 _live_trials: dict[int, Any] = {}  # trial id -> optuna Trial, for trials run in this process
 
@@ -26,19 +28,20 @@ _live_trials: dict[int, Any] = {}  # trial id -> optuna Trial, for trials run in
 @contextmanager
 def trial_in_environment(trial: Any, storage: str, pruner: dict[str, Any] | None) -> Iterator[None]:
     """Name `trial` to the training it launches, in this process and in its children."""
+    trial_id = trial_id_of(trial.storage, trial.study.study_name, trial.number)
     os.environ[TRIAL_ENV] = json.dumps(
         {
             "storage": storage,
             "study_name": trial.study.study_name,
-            "trial_id": trial._trial_id,
+            "trial_id": trial_id,
             "pruner": pruner,
         }
     )
-    _live_trials[trial._trial_id] = trial
+    _live_trials[trial_id] = trial
     try:
         yield
     finally:
-        _live_trials.pop(trial._trial_id, None)
+        _live_trials.pop(trial_id, None)
         os.environ.pop(TRIAL_ENV, None)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import warnings
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from trainrig.rundir.redaction import redacted
 STUDY_FILE = "study.db"
 WORKER = "worker"  # user attribute: host:pid of the process whose objective runs the trial
 VISIBLE_GPUS = "cuda_visible_devices"  # user attribute: the GPUs the trial saw, when named
+# The RDBStorage each study of open_study was created on (Optuna keeps its own in `Study._storage`)
+_opened: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
 def storage_url(settings: dict[str, Any], sweep_dir: Path) -> str:
@@ -112,6 +115,7 @@ def open_study(
     )
     with _experimental_ok():
         study.set_metric_names(metric_names)
+    _opened[study] = storage
     return study
 
 
@@ -134,19 +138,29 @@ def _fail_trials_that_never_started(study: Any) -> None:
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
-    storage = study._storage  # as optuna.storages.fail_stale_trials uses it
-    backend = getattr(storage, "_backend", storage)  # the RDBStorage behind Optuna's cache
-    grace = timedelta(seconds=backend.grace_period or 2 * backend.heartbeat_interval)
+    storage = _opened.get(study)
+    if storage is None:  # a study open_study did not open: no heartbeat settings to go by
+        return
+    grace = timedelta(seconds=storage.grace_period or 2 * storage.heartbeat_interval)
     now = datetime.now()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         started = trial.datetime_start
         if WORKER in trial.user_attrs or started is None or now - started <= grace:
             continue
+        trial_id = trial_id_of(storage, study.study_name, trial.number)
         try:
-            if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+            if not storage.set_trial_state_values(trial_id, state=TrialState.FAIL):
                 continue
         except UpdateFinishedTrialError:
             continue  # another worker failed it first
         retry = storage.get_heartbeat_stale_trial_callback()
         if retry is not None:
-            retry(study, storage.get_trial(trial._trial_id))
+            retry(study, storage.get_trial(trial_id))
+
+
+def trial_id_of(storage: Any, study_name: str, number: int) -> int:
+    """The storage's id of trial `number` of study `study_name` (Optuna's public storage API;
+    `Trial._trial_id` holds the same number)."""
+    study_id = storage.get_study_id_from_name(study_name)
+    trial_id: int = storage.get_trial_id_from_study_id_trial_number(study_id, number)
+    return trial_id

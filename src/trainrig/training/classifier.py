@@ -108,7 +108,7 @@ class Classifier(pl.LightningModule):
     def configure_model(self) -> None:
         """Under strategy=model_parallel, split the model's layers across the tensor-parallel
         devices (once: Lightning calls this hook again for validation and testing)."""
-        mesh = self._device_mesh
+        mesh = self.device_mesh
         if mesh is None or getattr(self, "_tensor_parallel", False):
             return
         from trainrig.models.tensor_parallel import parallelize

@@ -22,9 +22,19 @@ class EarlyStopping(LightningEarlyStopping):
         self.best_epoch: int | None = None
         self._best_weights: dict[str, Tensor] | None = None
 
-    def _run_early_stopping_check(self, trainer: pl.Trainer) -> None:
+    # Lightning checks in one of these two hooks (which one depends on check_on_train_epoch_end);
+    # a check that improved `best_score` marks this epoch as the best.
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         previous_best = self.best_score.clone()
-        super()._run_early_stopping_check(trainer)
+        super().on_train_epoch_end(trainer, pl_module)
+        self._note_improvement(trainer, previous_best)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        previous_best = self.best_score.clone()
+        super().on_validation_end(trainer, pl_module)
+        self._note_improvement(trainer, previous_best)
+
+    def _note_improvement(self, trainer: pl.Trainer, previous_best: Tensor) -> None:
         if torch.equal(previous_best, self.best_score):
             return
         self.best_epoch = trainer.current_epoch
