@@ -25,7 +25,7 @@ Count = Annotated[int, Ge(1)]
 
 @option("trainer", target="pytorch_lightning.Trainer")
 def trainer(
-    max_epochs: Count | None = None,
+    max_epochs: Count = 1000,  # Lightning: None, which it sets to 1000 with a warning
     max_steps: Annotated[int, Ge(-1)] = -1,
     min_epochs: Annotated[int, Ge(0)] | None = None,
     max_time: str | None = None,
