@@ -63,7 +63,7 @@ def plain_epochs(epochs: int) -> list[float]:
     scheduler = None
     if classifier.scheduler_factory is not None:
         total_steps = epochs * len(loader)
-        scheduler = classifier.scheduler_factory(optimizer, total_steps=total_steps)["scheduler"]
+        scheduler = classifier.scheduler_factory(optimizer, total_steps)["scheduler"]
     augmentation = classifier.augmentation
     times: list[float] = []
     for _ in range(epochs):

@@ -43,7 +43,7 @@ def test_cfg_job_prints_the_composed_config_with_overrides(trainrig_cli: CliRunn
 def test_info_shows_the_user_search_path(trainrig_cli: CliRunner) -> None:
     result = trainrig_cli("train", "--info", "searchpath")
     assert result.returncode == 0, result.stderr
-    assert f"file://{REPO_ROOT}/conf" in result.stdout
+    assert f"trainrig-options://{REPO_ROOT}/conf" in result.stdout  # options filled from builders
     assert f"trainrig-experiments://{REPO_ROOT}/experiments" in result.stdout
 
 

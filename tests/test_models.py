@@ -21,7 +21,7 @@ IMAGE_SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32)]
 @pytest.mark.parametrize("batch_norm", [True, False])
 @pytest.mark.parametrize("builder", [build_cnn, build_mlp, build_resnet])
 def test_forward_and_backward(shape: tuple[int, ...], batch_norm: bool, builder: object) -> None:
-    model: nn.Module = builder(input_shape=shape, num_classes=7, batch_norm=batch_norm)  # type: ignore[operator]
+    model: nn.Module = builder(shape, 7, batch_norm=batch_norm)  # type: ignore[operator]
     x = torch.randn(5, *shape)
     logits = model(x)
     assert logits.shape == (5, 7)

@@ -21,8 +21,8 @@ EXPORT_BATCH = 2
 CHECK_BATCH = 5  # differs from EXPORT_BATCH: the batch dimension must be dynamic
 
 BUILDERS: dict[str, Callable[[], nn.Sequential]] = {
-    "cnn": lambda: build_cnn(input_shape=INPUT_SHAPE, num_classes=NUM_CLASSES),
-    "mlp": lambda: build_mlp(input_shape=INPUT_SHAPE, num_classes=NUM_CLASSES),
+    "cnn": lambda: build_cnn(INPUT_SHAPE, NUM_CLASSES),
+    "mlp": lambda: build_mlp(INPUT_SHAPE, NUM_CLASSES),
 }
 
 

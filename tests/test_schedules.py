@@ -17,7 +17,7 @@ LR = 0.1
 def _lrs(builder: Callable[..., dict[str, Any]], steps: int, **options: Any) -> list[float]:
     """The lr before each of `steps` scheduler steps (epochs or optimizer steps)."""
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
-    config = builder(optimizer, total_steps=steps, **options)
+    config = builder(optimizer, steps, **options)
     seen = []
     for _ in range(steps):
         seen.append(optimizer.param_groups[0]["lr"])
@@ -76,7 +76,7 @@ def test_schedule_matches_its_formula(
     expected: dict[int, float],
 ) -> None:
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
-    config = builder(optimizer, total_steps=100, **options)
+    config = builder(optimizer, 100, **options)
     assert config["interval"] == interval
     assert config["name"] == "train/lr"
     lrs = _lrs(builder, 100, **options)
@@ -87,7 +87,7 @@ def test_schedule_matches_its_formula(
 def test_cosine_and_warmup_cosine_end_at_eta_min() -> None:
     for builder in (schedules.build_cosine, schedules.build_warmup_cosine):
         optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
-        scheduler = builder(optimizer, total_steps=50, eta_min=1e-4)["scheduler"]
+        scheduler = builder(optimizer, 50, eta_min=1e-4)["scheduler"]
         for _ in range(50):
             optimizer.step()
             scheduler.step()
@@ -111,7 +111,7 @@ def test_onecycle_peaks_at_pct_start_and_ends_far_below() -> None:
 def test_plateau_reduces_after_patience_epochs_without_improvement() -> None:
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
     config = schedules.build_plateau(
-        optimizer, total_steps=100, monitor="val/loss", mode="min", factor=0.5, patience=2
+        optimizer, 100, monitor="val/loss", mode="min", factor=0.5, patience=2
     )
     assert (config["monitor"], config["interval"]) == ("val/loss", "epoch")
     lrs = []

@@ -1,4 +1,5 @@
-"""Adds the user's `./conf` and `./experiments` to trainrig's config search path.
+"""Adds the user's `./conf` and `./experiments` to trainrig's config search path, and reads
+option files so that every key of an option's builder is in the composed config.
 
 Hydra discovers these classes because they live in the `hydra_plugins` namespace. They act only on
 trainrig's own apps, never on another Hydra app installed beside it.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from hydra._internal.core_plugins.file_config_source import FileConfigSource
 from hydra.core.config_search_path import ConfigSearchPath
 from hydra.core.object_type import ObjectType
 from hydra.plugins.config_source import ConfigLoadError, ConfigResult, ConfigSource
@@ -21,6 +23,7 @@ from trainrig.config.tree import (
 )
 
 EXPERIMENTS_SCHEME = "trainrig-experiments"
+OPTIONS_SCHEME = "trainrig-options"
 
 
 def _is_builtin_conf(path: str | None) -> bool:
@@ -34,11 +37,16 @@ class TrainrigSearchPathPlugin(SearchPathPlugin):
     """Puts `./conf` before the built-in options (a user's file wins) and `./experiments` after."""
 
     def manipulate_search_path(self, search_path: ConfigSearchPath) -> None:
-        if not any(_is_builtin_conf(e.path) for e in search_path.get_path()):
+        builtin = [e for e in search_path.get_path() if _is_builtin_conf(e.path)]
+        if not builtin:
             return
+        for element in builtin:
+            element.path = f"{OPTIONS_SCHEME}://{BUILTIN_CONF_DIR}"
         user_conf = user_conf_dir()
         if user_conf is not None:
-            search_path.prepend(provider="trainrig-user-conf", path=f"file://{user_conf}")
+            search_path.prepend(
+                provider="trainrig-user-conf", path=f"{OPTIONS_SCHEME}://{user_conf}"
+            )
         search_path.append(
             provider="trainrig-experiments",
             path=f"{EXPERIMENTS_SCHEME}://{user_experiments_dir()}",
@@ -106,3 +114,19 @@ def _with_yaml_suffix(config_path: str) -> str:
     """`config_path` ending in `.yaml`, as Hydra names a config file (version_base 1.2 and later
     read no `.yml`)."""
     return config_path if config_path.endswith(".yaml") else config_path + ".yaml"
+
+
+class OptionsConfigSource(FileConfigSource):
+    """Option files as written, plus each `@option` builder's keys at their defaults: a YAML
+    option states only what it chooses, and `--cfg job` and `key=value` overrides see every key."""
+
+    @staticmethod
+    def scheme() -> str:
+        return OPTIONS_SCHEME
+
+    def load_config(self, config_path: str) -> ConfigResult:
+        from trainrig.config.option_defaults import with_defaults
+
+        result = super().load_config(config_path)
+        result.config = with_defaults(result.config)  # type: ignore[arg-type]
+        return result

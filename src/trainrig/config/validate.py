@@ -24,6 +24,7 @@ from trainrig.config.schema import (
 )
 from trainrig.config.schema.cross_group import check_across_groups
 from trainrig.config.schema.run import CompressTopLevel
+from trainrig.config.signature import builder_for, check_arguments
 from trainrig.config.target_allowlist import OPT_IN, check_targets
 
 TOP_LEVEL_SCHEMAS: dict[str, type] = {
@@ -88,6 +89,10 @@ def check_component(path: str, node: Any) -> None:
             f"{path}._target_: expected the dotted name of a function or class "
             f"(e.g. trainrig.models.cnn.build_cnn), got {target!r}"
         )
+    builder = builder_for(target)
+    if builder is not None:
+        check_arguments(path, builder, node)
+        return
     schema = SCHEMAS.get(target)
     if schema is not None:
         check_node(path, node, schema)
@@ -150,6 +155,10 @@ def _check_node_once(path: str, wrapped: _Node, schema: type) -> None:
 
 def _field_type(schema: type, key: str) -> str:
     for spec in dataclasses.fields(schema):
+        if spec.name == key and "type" in spec.metadata:
+            return str(spec.metadata["type"]).replace("Optional[", "").rstrip("]") + (
+                " or null" if "Optional" in str(spec.metadata["type"]) else ""
+            )
         if spec.name == key:
             return str(spec.type).replace("Optional[", "").rstrip("]") + (
                 " or null" if "Optional" in str(spec.type) else ""

@@ -8,7 +8,13 @@ imported inside each function, so composing and validating a config stays free o
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from annotated_types import Ge, Gt
+
+from trainrig.config.errors import ConfigError
+from trainrig.config.optional_packages import require_extra
+from trainrig.config.signature import option
 
 if TYPE_CHECKING:
     from pytorch_lightning.strategies import Strategy
@@ -16,18 +22,21 @@ if TYPE_CHECKING:
 # Layer kinds whose forward passes are recomputed in the backward pass when activation
 # checkpointing is on: the layers that hold trainrig's models' activations.
 CHECKPOINTED_LAYERS = ("Linear", "Conv2d")
+Devices = Annotated[int | Literal["auto"], Ge(1)]
 
 
-def named_strategy(name: str = "auto") -> str:
+@option("strategy")
+def named_strategy(name: Literal["auto", "ddp", "ddp_spawn"] = "auto") -> str:
     """A strategy Lightning knows by name: `auto` (one device here, DDP when devices > 1)."""
     return name
 
 
+@option("strategy")
 def build_ddp(
-    start_method: str = "popen",
+    start_method: Literal["popen", "spawn", "fork"] = "popen",
     find_unused_parameters: bool = False,
-    process_group_backend: str | None = None,
-    timeout_minutes: float = 30.0,
+    process_group_backend: Literal["gloo", "nccl"] | None = None,
+    timeout_minutes: Annotated[float, Gt(0)] = 30.0,
 ) -> Strategy:
     """Distributed data parallel: a process per device, gradients averaged at every step.
 
@@ -38,18 +47,21 @@ def build_ddp(
     from trainrig.distributed.ddp_strategy import DDPStrategyEndingItsGroup
 
     return DDPStrategyEndingItsGroup(
-        start_method=start_method,  # type: ignore[arg-type]
+        start_method=start_method,
         find_unused_parameters=find_unused_parameters,
         process_group_backend=process_group_backend,
         timeout=timedelta(minutes=timeout_minutes),
     )
 
 
+@option("strategy")
 def build_fsdp(
-    sharding_strategy: str = "FULL_SHARD",
+    sharding_strategy: Literal["FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD", "HYBRID_SHARD"] = (
+        "FULL_SHARD"
+    ),
     cpu_offload: bool = False,
     activation_checkpointing: bool = False,
-    min_params_to_wrap: int = 100_000,
+    min_params_to_wrap: Annotated[int, Ge(1)] = 100_000,
 ) -> Strategy:
     """Fully sharded data parallel (CUDA only): parameters, gradients and optimizer states sharded.
 
@@ -64,7 +76,7 @@ def build_fsdp(
 
     layers = {getattr(nn, name) for name in CHECKPOINTED_LAYERS}
     return FSDPStrategy(
-        sharding_strategy=sharding_strategy,  # type: ignore[arg-type]
+        sharding_strategy=sharding_strategy,
         cpu_offload=cpu_offload,
         auto_wrap_policy=partial(size_based_auto_wrap_policy, min_num_params=min_params_to_wrap),
         activation_checkpointing_policy=layers if activation_checkpointing else None,
@@ -72,8 +84,21 @@ def build_fsdp(
     )
 
 
+def deepspeed_installed_and_stage_3_offloads(
+    stage: int, offload_parameters: bool, **_: Any
+) -> None:
+    """DeepSpeed is an extra; offloading parameters needs ZeRO stage 3."""
+    require_extra("deepspeed", "deepspeed", "strategy=deepspeed")
+    if offload_parameters and stage != 3:
+        raise ConfigError(
+            "strategy.offload_parameters needs ZeRO stage 3 (parameters are sharded only "
+            f"there); got strategy.stage={stage}: set strategy.stage=3"
+        )
+
+
+@option("strategy", rule=deepspeed_installed_and_stage_3_offloads)
 def build_deepspeed(
-    stage: int = 2,
+    stage: Literal[1, 2, 3] = 2,
     offload_optimizer: bool = False,
     offload_parameters: bool = False,
 ) -> Strategy:
@@ -88,9 +113,20 @@ def build_deepspeed(
     )
 
 
+def auto_or_devices(tensor_parallel_size: Any, data_parallel_size: Any) -> None:
+    """Each size is 'auto' or a number of devices."""
+    for key, value in (
+        ("tensor_parallel_size", tensor_parallel_size),
+        ("data_parallel_size", data_parallel_size),
+    ):
+        if value != "auto" and not isinstance(value, int):
+            raise ConfigError(f"strategy.{key} is 'auto' or a number of devices; got {value!r}")
+
+
+@option("strategy", rule=auto_or_devices)
 def build_model_parallel(
-    tensor_parallel_size: Any = "auto",
-    data_parallel_size: Any = "auto",
+    tensor_parallel_size: Devices = "auto",
+    data_parallel_size: Devices = "auto",
 ) -> Strategy:
     """Tensor parallelism (Lightning's ModelParallelStrategy, DTensor): each layer of the model's
     sharding plan is split across the `tensor_parallel_size` devices of a group (all of a node's

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from trainrig.config.errors import ConfigError
+from trainrig.config.signature import option
 from trainrig.models.input_shape import require_images
 
 log = logging.getLogger(__name__)
 RGB_CHANNELS = 3
 
+if TYPE_CHECKING:
+    from torch import nn
 
+
+@option("model", partial=True)
 def build_torchvision(
     input_shape: Sequence[int],
     num_classes: int,
+    /,
     name: str = "resnet18",
     weights_path: str | None = None,
 ) -> nn.Module:
@@ -27,6 +32,7 @@ def build_torchvision(
     Inputs with other than 3 channels get a learned 1x1 convolution to 3 channels in front.
     """
     import torchvision
+    from torch import nn
 
     require_images("torchvision", input_shape)
     available = sorted(torchvision.models.list_models(module=torchvision.models))

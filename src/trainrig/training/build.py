@@ -19,6 +19,7 @@ from pytorch_lightning.loggers import Logger
 from trainrig.augmentation.batched import BatchAugmentation
 from trainrig.compression.iterative_pruning import IterativePruning
 from trainrig.config.errors import ConfigError
+from trainrig.config.signature import builder_for
 from trainrig.data.modules import ClassificationData
 from trainrig.distributed.checks import check_sharding_plan
 from trainrig.models.fit_check import check_model_fits
@@ -59,7 +60,7 @@ def build_data(cfg: DictConfig) -> ClassificationData:
 
 def build_classifier(cfg: DictConfig, data: ClassificationData) -> Classifier:
     """The model of `cfg.model`, sized by the data, with optimizer, schedule and augmentation."""
-    model = instantiate(cfg.model)(input_shape=data.input_shape, num_classes=data.num_classes)
+    model = instantiate(cfg.model)(data.input_shape, data.num_classes)
     check_model_fits(model, data.input_shape, data.num_classes, _option_name(cfg.model))
     check_sharding_plan(cfg, model)
     return Classifier(
@@ -91,7 +92,10 @@ def build_augmentation(cfg: DictConfig, data: ClassificationData) -> BatchAugmen
 
 
 def build_optimizer_factory(node: DictConfig) -> OptimizerFactory:
-    """model -> optimizer from `cfg.optimizer` (`exempt_bias_and_norm` is trainrig's own key)."""
+    """model -> optimizer from `cfg.optimizer`: trainrig's builders take the model themselves; a
+    partial optimizer class (`torch.optim.Adam`) gets the model's parameter groups."""
+    if builder_for(str(node.get("_target_"))) is not None:
+        return instantiate(node)  # type: ignore[no-any-return]
     options = {k: v for k, v in node.items() if k != "exempt_bias_and_norm"}
     return optimizer_factory(
         instantiate(options),
@@ -137,16 +141,24 @@ def compression_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
 def display_callbacks(cfg: DictConfig) -> list[Callback]:
     """Rich progress bar and model summary, where the trainer config turns them on."""
     shown: list[Callback] = []
-    if cfg.trainer.get("enable_progress_bar", True):
+    if cfg.trainer.get("enable_progress_bar") is not False:  # null: Lightning's default, on
         shown.append(ProgressBar())
-    if cfg.trainer.get("enable_model_summary", True):
+    if cfg.trainer.get("enable_model_summary") is not False:
         shown.append(RichModelSummary())
     return shown
 
 
 def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
     """Every logger under `cfg.logger`, writing inside the run directory."""
-    return [instantiate(node, save_dir=str(run_dir)) for node in (cfg.logger or {}).values()]
+    return [_logger(node, str(run_dir)) for node in (cfg.logger or {}).values()]
+
+
+def _logger(node: DictConfig, save_dir: str) -> Logger:
+    """trainrig's logger builders take the directory first, positionally (a runtime argument);
+    Lightning's loggers and a user's own by name."""
+    if str(node.get("_target_")).startswith("trainrig."):
+        return instantiate(node, save_dir)  # type: ignore[no-any-return]
+    return instantiate(node, save_dir=save_dir)  # type: ignore[no-any-return]
 
 
 def build_trainer(

@@ -18,7 +18,7 @@ from trainrig.training.metric_names import STAGES
 from trainrig.training.optimizers import OptimizerFactory, scale_learning_rates
 from trainrig.training.schedules import build_constant
 
-# (optimizer, total_steps=...) -> Lightning scheduler config; see trainrig.training.schedules.
+# (optimizer, total_steps) -> Lightning scheduler config; see trainrig.training.schedules.
 SchedulerFactory = Callable[..., dict[str, Any]]
 
 
@@ -123,5 +123,5 @@ class Classifier(pl.LightningModule):
         total_steps = int(self.trainer.estimated_stepping_batches)
         return {
             "optimizer": optimizer,
-            "lr_scheduler": self.scheduler_factory(optimizer, total_steps=total_steps),
+            "lr_scheduler": self.scheduler_factory(optimizer, total_steps),
         }

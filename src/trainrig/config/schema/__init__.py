@@ -22,35 +22,7 @@ from trainrig.config.schema.data import (
     ImageFolderConfig,
     TorchvisionDatasetConfig,
 )
-from trainrig.config.schema.loggers import MLflowLoggerConfig, TensorBoardLoggerConfig
-from trainrig.config.schema.models import CNNConfig, MLPConfig, ResNetConfig, TorchvisionConfig
-from trainrig.config.schema.optim import (
-    AdamConfig,
-    AdamWConfig,
-    CosineConfig,
-    ExponentialConfig,
-    MultiStepConfig,
-    OneCycleConfig,
-    PlateauConfig,
-    RMSpropConfig,
-    SGDConfig,
-    StepConfig,
-    WarmupCosineConfig,
-)
-from trainrig.config.schema.run import (
-    CheckpointConfig,
-    CSVLoggerConfig,
-    DDPConfig,
-    DeepSpeedConfig,
-    EarlyStoppingConfig,
-    EvalTopLevel,
-    FSDPConfig,
-    LrFindConfig,
-    ModelParallelConfig,
-    NamedStrategyConfig,
-    TrainerConfig,
-    TrainTopLevel,
-)
+from trainrig.config.schema.run import CheckpointConfig, EvalTopLevel, LrFindConfig, TrainTopLevel
 
 SCHEMAS: dict[str, type] = {
     str(schema.__dataclass_fields__["_target_"].default): schema
@@ -60,31 +32,6 @@ SCHEMAS: dict[str, type] = {
         CSVConfig,
         ImageFolderConfig,
         AugmentationConfig,
-        CNNConfig,
-        MLPConfig,
-        ResNetConfig,
-        TorchvisionConfig,
-        AdamConfig,
-        AdamWConfig,
-        SGDConfig,
-        RMSpropConfig,
-        StepConfig,
-        MultiStepConfig,
-        ExponentialConfig,
-        CosineConfig,
-        WarmupCosineConfig,
-        OneCycleConfig,
-        PlateauConfig,
-        EarlyStoppingConfig,
-        TrainerConfig,
-        CSVLoggerConfig,
-        TensorBoardLoggerConfig,
-        MLflowLoggerConfig,
-        NamedStrategyConfig,
-        DDPConfig,
-        FSDPConfig,
-        DeepSpeedConfig,
-        ModelParallelConfig,
         PruningConfig,
         IterativePruningConfig,
         DynamicQuantizationConfig,

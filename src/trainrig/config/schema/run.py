@@ -1,4 +1,4 @@
-"""Schemas of early stopping, trainer, logger, strategy and the top-level keys."""
+"""Schemas of the top-level keys and the `checkpoint` and `lr_find` nodes."""
 
 from __future__ import annotations
 
@@ -8,117 +8,8 @@ from typing import Any, Optional
 from omegaconf import MISSING
 
 from trainrig.config.errors import ConfigError
-from trainrig.config.optional_packages import require_extra
 from trainrig.config.schema.fields import bounded
 from trainrig.training.metric_names import FIT_METRICS, OBJECTIVES
-
-
-@dataclass
-class EarlyStoppingConfig:
-    _target_: str = "trainrig.training.callbacks.early_stopping.EarlyStopping"
-    monitor: str = bounded(MISSING, choices=FIT_METRICS)
-    mode: str = bounded(MISSING, choices=("min", "max"))
-    patience: int = bounded(3, ge=1)
-    min_delta: float = bounded(0.0, ge=0)
-    restore_best: bool = False
-    check_finite: bool = True
-    verbose: bool = False
-
-
-PRECISIONS = ("64-true", "64", "32-true", "32", "16-mixed", "bf16-mixed", "16-true", "bf16-true")
-ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu")
-
-
-@dataclass
-class TrainerConfig:
-    _target_: str = "pytorch_lightning.Trainer"
-    max_epochs: int = bounded(10, ge=1)
-    max_steps: int = bounded(-1, ge=-1)
-    min_epochs: Optional[int] = bounded(None, ge=0)
-    max_time: Optional[str] = None
-    accelerator: str = bounded("auto", choices=ACCELERATORS)
-    devices: Any = 1
-    num_nodes: int = bounded(1, ge=1)
-    precision: str = bounded("32-true", choices=PRECISIONS)
-    deterministic: bool = False
-    benchmark: Optional[bool] = None
-    sync_batchnorm: bool = False
-    gradient_clip_val: Optional[float] = bounded(None, ge=0)
-    gradient_clip_algorithm: str = bounded("norm", choices=("norm", "value"))
-    accumulate_grad_batches: int = bounded(1, ge=1)
-    check_val_every_n_epoch: int = bounded(1, ge=1)
-    val_check_interval: Any = None
-    log_every_n_steps: int = bounded(50, ge=1)
-    limit_train_batches: Any = bounded(None, gt=0)
-    limit_val_batches: Any = bounded(None, ge=0)
-    limit_test_batches: Any = bounded(None, gt=0)
-    num_sanity_val_steps: int = bounded(2, ge=-1)
-    enable_progress_bar: bool = True
-    enable_model_summary: bool = True
-
-
-@dataclass
-class CSVLoggerConfig:
-    _target_: str = "pytorch_lightning.loggers.CSVLogger"
-    name: str = "csv"
-    version: Optional[str] = None
-    flush_logs_every_n_steps: int = bounded(100, ge=1)
-
-
-@dataclass
-class NamedStrategyConfig:
-    _target_: str = "trainrig.distributed.strategies.named_strategy"
-    name: str = bounded("auto", choices=("auto", "ddp", "ddp_spawn"))
-
-
-@dataclass
-class DDPConfig:
-    _target_: str = "trainrig.distributed.strategies.build_ddp"
-    start_method: str = bounded("popen", choices=("popen", "spawn", "fork"))
-    find_unused_parameters: bool = False
-    process_group_backend: Optional[str] = bounded(None, choices=("gloo", "nccl"))
-    timeout_minutes: float = bounded(30.0, gt=0)
-
-
-@dataclass
-class FSDPConfig:
-    _target_: str = "trainrig.distributed.strategies.build_fsdp"
-    sharding_strategy: str = bounded(
-        "FULL_SHARD", choices=("FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD", "HYBRID_SHARD")
-    )
-    cpu_offload: bool = False
-    activation_checkpointing: bool = False
-    min_params_to_wrap: int = bounded(100_000, ge=1)
-
-
-@dataclass
-class DeepSpeedConfig:
-    _target_: str = "trainrig.distributed.strategies.build_deepspeed"
-    stage: int = bounded(2, choices=(1, 2, 3))
-    offload_optimizer: bool = False
-    offload_parameters: bool = False
-
-    def __post_init__(self) -> None:
-        require_extra("deepspeed", "deepspeed", "strategy=deepspeed")
-        if self.offload_parameters and self.stage != 3:
-            raise ConfigError(
-                "strategy.offload_parameters needs ZeRO stage 3 (parameters are sharded only "
-                f"there); got strategy.stage={self.stage}: set strategy.stage=3"
-            )
-
-
-@dataclass
-class ModelParallelConfig:
-    _target_: str = "trainrig.distributed.strategies.build_model_parallel"
-    tensor_parallel_size: Any = bounded("auto", ge=1)
-    data_parallel_size: Any = bounded("auto", ge=1)
-
-    def __post_init__(self) -> None:
-        for key in ("tensor_parallel_size", "data_parallel_size"):
-            value = getattr(self, key)
-            if value != "auto" and not isinstance(value, int):
-                raise ConfigError(f"strategy.{key} is 'auto' or a number of devices; got {value!r}")
-
 
 # ---------------------------------------------------------------- the whole config
 

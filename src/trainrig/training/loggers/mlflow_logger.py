@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trainrig.config.optional_packages import require_extra
+from trainrig.config.signature import option
 
 if TYPE_CHECKING:
     from pytorch_lightning.loggers import MLFlowLogger
@@ -23,15 +24,24 @@ def local_tracking_uri(run_dir: Path) -> str:
     return f"sqlite:///{(run_dir / LOCAL_STORE_DIR / 'mlflow.db').resolve()}"
 
 
+def mlflow_installed(**_: object) -> None:
+    """logger=mlflow needs the mlflow extra."""
+    require_extra("mlflow", "mlflow", "logger=mlflow")
+
+
+@option("logger", rule=mlflow_installed)
 def build_mlflow_logger(
     save_dir: str,
+    /,
     experiment_name: str = "trainrig",
     run_name: str | None = None,
     tracking_uri: str | None = None,
     artifact_location: str | None = None,
     tags: dict[str, str] | None = None,
 ) -> MLFlowLogger:
-    """Lightning's MLFlowLogger; without `tracking_uri`, a store in `<save_dir>/mlflow/`."""
+    """Lightning's MLFlowLogger; without `tracking_uri` (else any MLflow URI, http://host:5000),
+    an SQLite store in `<save_dir>/mlflow/`; `run_name` null: the run directory's name;
+    `artifact_location` null: `<save_dir>/mlflow/artifacts` locally, the server's choice else."""
     require_extra("mlflow", "mlflow", "logger=mlflow")
     from pytorch_lightning.loggers import MLFlowLogger
 

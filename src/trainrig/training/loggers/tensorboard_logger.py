@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from trainrig.config.optional_packages import require_extra
+from trainrig.config.signature import option
 
 if TYPE_CHECKING:
     from pytorch_lightning.loggers import TensorBoardLogger
 
 
+def tensorboard_installed(**_: object) -> None:
+    """logger=tensorboard needs the tensorboard extra."""
+    require_extra("tensorboard", "tensorboard", "logger=tensorboard")
+
+
+@option("logger", rule=tensorboard_installed)
 def build_tensorboard_logger(
-    save_dir: str, name: str = "tensorboard", version: str = ""
+    save_dir: str, /, name: str = "tensorboard", version: str = ""
 ) -> TensorBoardLogger:
     """Lightning's TensorBoardLogger writing straight into `<save_dir>/<name>/<version>`.
 
