@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from trainrig.augmentation.batched import BatchAugmentation, build_augmentation, zoom_bounds
+from trainrig.augmentation.batch_augmentation import BatchAugmentation
+from trainrig.augmentation.batched import build_augmentation, zoom_bounds
 from trainrig.augmentation.random_affine import RandomAffine
 from trainrig.data.in_memory import InMemoryDataModule
 from trainrig.training.classifier import Classifier

@@ -166,6 +166,19 @@ CORPUS: list[tuple[str, list[str], list[str]]] = [
         ["hydra.sweeper.params is null, so it has no keys to set; set it whole instead"],
     ),
     (
+        "key-below-a-list",
+        ["optimizer.betas.nested=0"],
+        [
+            "optimizer.betas.nested=0: optimizer.betas is a list, so it has no key 'nested'",
+            "(optimizer.betas.0=...) or the list whole (optimizer.betas=[...])",
+        ],
+    ),
+    (
+        "key-two-below-a-list",
+        ["model.channels.x.y=1"],
+        ["model.channels is a list, so it has no key 'x'"],
+    ),
+    (
         "group-set-to-a-number",
         ["augmentation=0"],
         ["Config group override must be a string", "a config group takes an option name"],

@@ -118,15 +118,17 @@ def _with_yaml_suffix(config_path: str) -> str:
 
 class OptionsConfigSource(FileConfigSource):
     """Option files as written, plus each `@option` builder's keys at their defaults: a YAML
-    option states only what it chooses, and `--cfg job` and `key=value` overrides see every key."""
+    option states only what it chooses, and `--cfg job` and `key=value` overrides see every key.
+    A command's config (train.yaml, ...) gets its top-level keys the same way."""
 
     @staticmethod
     def scheme() -> str:
         return OPTIONS_SCHEME
 
     def load_config(self, config_path: str) -> ConfigResult:
-        from trainrig.config.option_defaults import with_defaults
+        from trainrig.config.option_defaults import with_defaults, with_run_keys
 
         result = super().load_config(config_path)
-        result.config = with_defaults(result.config)  # type: ignore[arg-type]
+        name = config_path.removesuffix(".yaml")
+        result.config = with_run_keys(with_defaults(result.config), name)  # type: ignore[arg-type]
         return result

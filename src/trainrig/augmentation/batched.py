@@ -12,49 +12,20 @@ already rescaled to [0, 1]; only training batches are augmented.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import torch
-from torch import Tensor, nn
+from annotated_types import Ge, Le, Lt
 
-from trainrig.augmentation.per_sample import build_per_sample_augmentation
-from trainrig.augmentation.random_affine import RandomAffine, RandomFlip
 from trainrig.config.errors import ConfigError
+from trainrig.config.signature import option
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from trainrig.augmentation.batch_augmentation import BatchAugmentation
 
 # Keras fill_mode -> grid_sample padding_mode
 FILL_MODES = {"constant": "zeros", "nearest": "border", "reflect": "reflection"}
-
-
-class RandomBrightnessScale(nn.Module):
-    """Multiply each image by its own factor drawn from [low, high] (Keras' brightness_range)."""
-
-    def __init__(self, low: float, high: float) -> None:
-        super().__init__()
-        self.low, self.high = low, high
-
-    def forward(self, x: Tensor) -> Tensor:
-        shape = (x.shape[0],) + (1,) * (x.dim() - 1)
-        factor = torch.empty(shape, device=x.device, dtype=x.dtype).uniform_(self.low, self.high)
-        return (x * factor).clamp(0.0, 1.0)
-
-
-class BatchAugmentation(nn.Module):
-    """Per-sample transforms of a batch, then optional MixUp/CutMix of the batch.
-
-    Returns the augmented images and targets: class indices as given, or soft class
-    probabilities (batch, classes) when the batch was mixed; cross-entropy takes either.
-    """
-
-    def __init__(self, transforms: nn.Module, mixing: nn.Module | None = None) -> None:
-        super().__init__()
-        self.transforms = transforms
-        self.mixing = mixing
-        self.per_sample: nn.Module | None = None  # transforms for loader workers, if any
-
-    def forward(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        x = self.transforms(x)
-        if self.mixing is not None:
-            x, y = self.mixing(x, y)
-        return x, y
 
 
 def zoom_bounds(zoom_range: float | Sequence[float]) -> tuple[float, float]:
@@ -64,24 +35,49 @@ def zoom_bounds(zoom_range: float | Sequence[float]) -> tuple[float, float]:
     return (float(zoom_range[0]), float(zoom_range[1]))
 
 
+def check_range_pair(key: str, pair: Sequence[float] | None) -> None:
+    """A [low, high] pair with low <= high."""
+    if pair is not None and (len(pair) != 2 or pair[0] > pair[1]):
+        raise ConfigError(f"{key} must be [low, high] with low <= high; got {pair}")
+
+
+def _ranges(**options: Any) -> None:
+    """brightness_range is a [low, high] pair; zoom_range a fraction below 1 or such a pair."""
+    check_range_pair("augmentation.brightness_range", options["brightness_range"])
+    zoom = options["zoom_range"]
+    if isinstance(zoom, list | tuple):
+        check_range_pair("augmentation.zoom_range", zoom)
+    elif not isinstance(zoom, int | float) or zoom >= 1:
+        raise ConfigError(
+            f"augmentation.zoom_range is a fraction below 1 (0.1 means [0.9, 1.1]) or a "
+            f"[low, high] pair; got {zoom}"
+        )
+
+
+Unit = Annotated[float, Ge(0), Le(1)]
+Alpha = Annotated[float, Ge(0)]
+
+
+@option("augmentation", partial=True, rule=_ranges)
 def build_augmentation(
     input_shape: Sequence[int],
     num_classes: int,
-    rotation_range: float = 0.0,
-    width_shift_range: float = 0.0,
-    height_shift_range: float = 0.0,
-    zoom_range: float | Sequence[float] = 0.0,
-    shear_range: float = 0.0,
-    fill_mode: str = "nearest",
+    /,
+    rotation_range: Annotated[float, Ge(0), Le(180)] = 0.0,
+    width_shift_range: Annotated[float, Ge(0), Lt(1)] = 0.0,
+    height_shift_range: Annotated[float, Ge(0), Lt(1)] = 0.0,
+    zoom_range: Annotated[float | Sequence[float], Ge(0)] = 0.0,
+    shear_range: Annotated[float, Ge(0), Lt(90)] = 0.0,
+    fill_mode: Literal["constant", "nearest", "reflect"] = "nearest",
     horizontal_flip: bool = False,
     vertical_flip: bool = False,
-    brightness_range: Sequence[float] | None = None,
-    crop_padding: int = 0,
-    color_jitter: float = 0.0,
-    erasing_probability: float = 0.0,
-    mixup_alpha: float = 0.0,
-    cutmix_alpha: float = 0.0,
-    backend: str = "batched",
+    brightness_range: Sequence[Annotated[float, Ge(0)]] | None = None,
+    crop_padding: Annotated[int, Ge(0)] = 0,
+    color_jitter: Unit = 0.0,
+    erasing_probability: Unit = 0.0,
+    mixup_alpha: Alpha = 0.0,
+    cutmix_alpha: Alpha = 0.0,
+    backend: Literal["batched", "per_sample"] = "batched",
 ) -> BatchAugmentation:
     """The transforms the options switch on, in Keras' order: affine, flips, brightness; then
     crop, colour jitter, erasing; then MixUp/CutMix (one of them per batch when both are on).
@@ -89,8 +85,19 @@ def build_augmentation(
     `backend: per_sample` puts the per-image transforms on the CPU path instead (torchvision v2 in
     loader workers, see `per_sample_augmentation`): the returned module then only mixes, and its
     `per_sample` attribute holds the transforms for the data module.
+
+    Ranges are Keras': rotation in degrees, shifts as fractions of the size, `zoom_range` r
+    zooming in [1 - r, 1 + r] (or a [low, high] pair), shear in degrees, `brightness_range` a
+    factor range (e.g. [0.8, 1.2]); `crop_padding` pixels pad a random crop back to the input
+    size; `color_jitter` is a brightness/contrast/saturation strength (RGB only); `mixup_alpha`
+    and `cutmix_alpha` > 0 mix batches with soft targets (one of the two per batch when both are).
     """
     import kornia.augmentation as K
+    from torch import nn
+
+    from trainrig.augmentation.batch_augmentation import BatchAugmentation, RandomBrightnessScale
+    from trainrig.augmentation.per_sample import build_per_sample_augmentation
+    from trainrig.augmentation.random_affine import RandomAffine, RandomFlip
 
     zoom = zoom_bounds(zoom_range)
     mixing = _mixing(num_classes, mixup_alpha, cutmix_alpha)
@@ -105,8 +112,6 @@ def build_augmentation(
     steps: list[nn.Module] = []
     shifts = (width_shift_range, height_shift_range)
     if rotation_range or any(shifts) or zoom != (1.0, 1.0) or shear_range:
-        if fill_mode not in FILL_MODES:
-            raise ConfigError(f"augmentation.fill_mode: choose one of {', '.join(FILL_MODES)}")
         steps.append(
             RandomAffine(
                 rotation_range, shifts, shear_range, zoom, horizontal_flip, vertical_flip,

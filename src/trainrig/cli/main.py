@@ -140,6 +140,7 @@ def _report(error: BaseException) -> NoReturn:
     from trainrig.config.errors import ConfigError, config_error_in
     from trainrig.config.hydra_errors import (
         bad_group_value,
+        override_below_list,
         override_below_null,
         short_message,
         unparsable_override,
@@ -160,7 +161,9 @@ def _report(error: BaseException) -> NoReturn:
         exit_with(short_message(message), EXIT_CONFIG_ERROR)
     if isinstance(error, YAMLError):
         exit_with(f"malformed YAML: {error}", EXIT_CONFIG_ERROR)
-    hydra_bad_input = override_below_null(error) or bad_group_value(error)
+    hydra_bad_input = (
+        override_below_null(error) or override_below_list(error) or bad_group_value(error)
+    )
     if hydra_bad_input is not None:
         exit_with(hydra_bad_input, EXIT_CONFIG_ERROR)
     unwritable = unwritable_output_dir(error)

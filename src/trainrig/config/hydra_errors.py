@@ -96,3 +96,33 @@ def bad_group_value(error: BaseException) -> str | None:
     return (
         f"{error}; a config group takes an option name, e.g. model=mlp (`trainrig list` shows them)"
     )
+
+
+def override_below_list(error: BaseException) -> str | None:
+    """One line for OmegaConf's error on `a.b=1` or `a.b.c=1` where `a` is a list (a ValueError
+    from `int('b')`, or a TypeError "Index 'b' (str) is not an int"), naming the override and
+    the list; None for any other error. Both are locals of the frames that raised it, as in
+    `override_below_null`."""
+    text = str(error)
+    if not (
+        (isinstance(error, ValueError) and text.startswith("invalid literal for int"))
+        or (isinstance(error, TypeError) and text.endswith("(str) is not an int"))
+    ):
+        return None
+    line, split, depth = None, None, None
+    traceback = error.__traceback__
+    while traceback is not None:
+        names = traceback.tb_frame.f_locals
+        if traceback.tb_frame.f_code.co_name == "_apply_overrides_to_config":
+            line = getattr(names.get("override"), "input_line", None)
+        elif traceback.tb_frame.f_code.co_name == "update" and "split" in names:
+            split = names["split"]
+            depth = names.get("i") if isinstance(error, TypeError) else len(split) - 1
+        traceback = traceback.tb_next
+    if line is None or not split or not depth:
+        return None
+    parent = ".".join(split[:depth])
+    return (
+        f"{line}: {parent} is a list, so it has no key {split[depth]!r}; set an item by its "
+        f"index ({parent}.0=...) or the list whole ({parent}=[...])"
+    )

@@ -1,4 +1,5 @@
-"""Fill an option file's omitted keys with its builder's defaults, as Hydra loads it."""
+"""Fill an option file's omitted keys with its builder's defaults, as Hydra loads it; and a
+command's config (conf/train.yaml, ...) with its top-level, `checkpoint` and `lr_find` keys."""
 
 from __future__ import annotations
 
@@ -7,6 +8,29 @@ from typing import Any
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from trainrig.config.signature import builder_for, defaults
+from trainrig.training.run_options import NESTED, TOP_LEVEL
+
+# command config -> whether it holds its command's top-level keys, and the nodes it holds;
+# lr_find.yaml composes train.yaml first and adds only `lr_find`.
+COMMAND_FILES = {
+    "train": (True, ("checkpoint",)),
+    "eval": (True, ()),
+    "compress": (True, ()),
+    "lr_find": (False, ("lr_find",)),
+}
+
+
+def with_run_keys(config: DictConfig | ListConfig, name: str) -> DictConfig | ListConfig:
+    """`config`, the command config `name` (e.g. "train"), with every key it omits at its
+    default; any other config unchanged."""
+    if name not in COMMAND_FILES or not isinstance(config, DictConfig):
+        return config
+    top, nodes = COMMAND_FILES[name]
+    base: dict[str, Any] = dict(defaults(TOP_LEVEL[name])) if top else {}
+    base.update({key: defaults(NESTED[key]) for key in nodes})
+    merged = OmegaConf.merge(OmegaConf.create(base), config)
+    assert isinstance(merged, DictConfig)
+    return merged
 
 
 def with_defaults(config: DictConfig | ListConfig) -> DictConfig | ListConfig:

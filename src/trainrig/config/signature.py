@@ -50,6 +50,11 @@ OPTION_MODULES = (
     "trainrig.models.resnet",
     "trainrig.models.torchvision_models",
     "trainrig.distributed.strategies",
+    "trainrig.data.digits",
+    "trainrig.data.csv_table",
+    "trainrig.data.image_folder",
+    "trainrig.data.torchvision_datasets",
+    "trainrig.augmentation.batched",
 )
 
 

@@ -14,26 +14,12 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException, ValidationError
 
 from trainrig.config.errors import ConfigError
-from trainrig.config.schema import (
-    COMPONENT_GROUPS,
-    SCHEMAS,
-    CheckpointConfig,
-    EvalTopLevel,
-    LrFindConfig,
-    TrainTopLevel,
-)
+from trainrig.config.schema import COMPONENT_GROUPS, SCHEMAS
 from trainrig.config.schema.cross_group import check_across_groups
-from trainrig.config.schema.run import CompressTopLevel
 from trainrig.config.signature import builder_for, check_arguments
 from trainrig.config.target_allowlist import OPT_IN, check_targets
+from trainrig.training.run_options import NESTED, TOP_LEVEL
 
-TOP_LEVEL_SCHEMAS: dict[str, type] = {
-    "train": TrainTopLevel,
-    "eval": EvalTopLevel,
-    "lr_find": TrainTopLevel,
-    "compress": CompressTopLevel,
-}
-NESTED_SCHEMAS: dict[str, type] = {"checkpoint": CheckpointConfig, "lr_find": LrFindConfig}
 BOUND_NAMES = ("gt", "ge", "lt", "le")
 
 
@@ -56,11 +42,13 @@ def validate(cfg: DictConfig, task: str = "train") -> dict[str, Any]:
     values = resolved(cfg)
     check_targets(values, allow_any=values.get(OPT_IN) is True)
     groups = [g for g in (*COMPONENT_GROUPS, "logger") if g in values]
-    nested = [k for k in NESTED_SCHEMAS if k in values]
+    nested = [k for k in NESTED if k in values]
     top_level = {k: v for k, v in values.items() if k not in groups and k not in nested}
-    check_node("", top_level, TOP_LEVEL_SCHEMAS[task])
+    check_arguments("", TOP_LEVEL[task], top_level)
     for key in nested:
-        check_node(key, values[key], NESTED_SCHEMAS[key])
+        if not isinstance(values[key], dict):
+            raise ConfigError(f"{key}: expected a mapping of options, got {values[key]!r}")
+        check_arguments(key, NESTED[key], values[key])
     for group in groups:
         node = values[group] or {}
         if group == "logger":

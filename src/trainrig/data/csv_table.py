@@ -6,12 +6,23 @@ import csv
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from trainrig.config.errors import ConfigError
-from trainrig.data.in_memory import InMemoryDataModule
-from trainrig.data.splits import stratified_split
+from trainrig.config.signature import option
+from trainrig.data.option_rules import (
+    BatchSize,
+    Fraction,
+    Mean,
+    Seed,
+    Std,
+    stats_and_fractions,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+    from trainrig.data.in_memory import InMemoryDataModule
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +31,8 @@ def read_table(
     path: Path, label_column: str, feature_columns: Sequence[str] | None, delimiter: str
 ) -> tuple[torch.Tensor, list[str], list[str]]:
     """Features as float32 (N, F), the label column's raw values, and the sorted class names."""
+    import torch
+
     if not path.is_file():
         raise ConfigError(
             f"data.path: no CSV file at {path}; set data.path=FILE.csv, a table with a header row"
@@ -62,20 +75,28 @@ def _is_number(text: str | None) -> bool:
     return True
 
 
+@option("data", rule=stats_and_fractions)
 def build_csv(
     path: str,
     label_column: str,
     feature_columns: Sequence[str] | None = None,
     delimiter: str = ",",
-    batch_size: int = 64,
-    val_fraction: float = 0.15,
-    test_fraction: float = 0.15,
+    batch_size: BatchSize = 64,
+    val_fraction: Fraction = 0.15,
+    test_fraction: Fraction = 0.15,
     normalize: bool = True,
-    mean: Sequence[float] | None = None,
-    std: Sequence[float] | None = None,
-    split_seed: int = 0,
+    mean: Mean = None,
+    std: Std = None,
+    split_seed: Seed = 0,
 ) -> InMemoryDataModule:
-    """A classification table: features standardized per column, labels mapped to class indices."""
+    """A classification table: features standardized per column (`normalize`, with the training
+    split's mean/std), labels mapped to class indices. `feature_columns` None: every column but
+    the label."""
+    import torch
+
+    from trainrig.data.in_memory import InMemoryDataModule
+    from trainrig.data.splits import stratified_split
+
     x, labels, classes = read_table(Path(path), label_column, feature_columns, delimiter)
     index = {name: i for i, name in enumerate(classes)}
     y = torch.tensor([index[label] for label in labels], dtype=torch.long)

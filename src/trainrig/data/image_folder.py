@@ -6,24 +6,33 @@ import logging
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import numpy as np
-import torch
-from torch import Tensor
+from annotated_types import Ge, Gt
 
 from trainrig.config.errors import ConfigError
-from trainrig.data.in_memory import InMemoryDataModule, with_channel_axis
-from trainrig.data.modules import ClassificationData
-from trainrig.data.sample_dataset import SampleDataset
-from trainrig.data.splits import stratified_holdout, stratified_split
-from trainrig.data.streaming import StreamingDataModule
+from trainrig.config.signature import option
+from trainrig.data.option_rules import (
+    BatchSize,
+    Fraction,
+    Mean,
+    Rescale,
+    Seed,
+    Std,
+    stats_and_fractions,
+)
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from trainrig.data.modules import ClassificationData
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".gif", ".tif", ".tiff", ".webp"}
 SPLIT_FOLDERS = {"train": ("train",), "val": ("val", "validation"), "test": ("test",)}
 PIL_MODES = {"grayscale": "L", "rgb": "RGB"}
-Files = tuple[list[Path], Tensor]  # image paths and their class indices
+Files = tuple[list[Path], "Tensor"]  # image paths and their class indices
 
 
 def class_folders(root: Path) -> list[Path]:
@@ -60,12 +69,18 @@ def list_images(root: Path, classes: list[str]) -> Files:
                 raise ConfigError(f"data.root: cannot read image {path}: {error}") from None
         paths += files
         labels += [label] * len(files)
+    import torch
+
     return paths, torch.tensor(labels)
 
 
 def read_image(path: Path, size: tuple[int, int], color_mode: str) -> Tensor:
     """One image as uint8 (C, H, W), resized to `size` (height, width)."""
+    import numpy as np
+    import torch
     from PIL import Image
+
+    from trainrig.data.in_memory import with_channel_axis
 
     try:
         with Image.open(path) as image:
@@ -97,6 +112,10 @@ def _split_files(
     base: Path, classes: list[str], val_fraction: float, test_fraction: float, seed: int
 ) -> dict[str, Files]:
     """Files per split: from split folders where present, else held out of train, stratified."""
+    import torch
+
+    from trainrig.data.splits import stratified_holdout, stratified_split
+
     folders = _split_folders(base)
     paths, labels = list_images(folders.get("train", base), classes)
     index = torch.arange(len(paths))
@@ -115,28 +134,43 @@ def _split_files(
     return {"train": ([paths[i] for i in rest[0]], rest[1]), **held}
 
 
+def _image_folder_rule(**options: Any) -> None:
+    stats_and_fractions(**options)
+    if len(options["image_size"]) != 2:
+        raise ConfigError(f"data.image_size is [height, width]; got {options['image_size']}")
+
+
+@option("data", rule=_image_folder_rule)
 def build_image_folder(
     root: str,
-    image_size: Sequence[int] = (32, 32),
-    color_mode: str = "rgb",
-    batch_size: int = 32,
-    val_fraction: float = 0.15,
-    test_fraction: float = 0.15,
+    image_size: Sequence[Annotated[int, Ge(1)]] = (32, 32),
+    color_mode: Literal["rgb", "grayscale"] = "rgb",
+    batch_size: BatchSize = 32,
+    val_fraction: Fraction = 0.15,
+    test_fraction: Fraction = 0.15,
     normalize: bool = True,
-    rescale: float = 1 / 255,
-    mean: Sequence[float] | None = None,
-    std: Sequence[float] | None = None,
-    split_seed: int = 0,
-    storage: str = "auto",
-    memory_limit_mb: float = 2048,
-    num_workers: int = 2,
+    rescale: Rescale = 1 / 255,
+    mean: Mean = None,
+    std: Std = None,
+    split_seed: Seed = 0,
+    storage: Literal["auto", "memory", "stream"] = "auto",
+    memory_limit_mb: Annotated[float, Gt(0)] = 2048.0,
+    num_workers: Annotated[int, Ge(0)] = 2,
 ) -> ClassificationData:
     """root/CLASS/*.png split by fraction, or root/{train,val|validation,test}/CLASS/*.png.
 
     Class names and order come from the training folder. `storage: auto` decodes every image
     into memory when they fit in `memory_limit_mb` as uint8, and streams them through
-    `num_workers` loader workers otherwise; `memory` or `stream` force one or the other.
+    `num_workers` loader workers otherwise; `memory` or `stream` force one or the other. Every
+    image is resized to `image_size` ([height, width]). Without val/test folders,
+    `val_fraction` and `test_fraction` are held out of train.
     """
+    import torch
+
+    from trainrig.data.in_memory import InMemoryDataModule
+    from trainrig.data.sample_dataset import SampleDataset
+    from trainrig.data.streaming import StreamingDataModule
+
     base, size = Path(root), (int(image_size[0]), int(image_size[1]))
     classes = [p.name for p in class_folders(_split_folders(base).get("train", base))]
     files = _split_files(base, classes, val_fraction, test_fraction, split_seed)

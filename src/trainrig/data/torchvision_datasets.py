@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
-from typing import Any
-
-import torch
-from torch import Tensor
+from typing import TYPE_CHECKING, Any, Literal
 
 from trainrig.config.errors import ConfigError
-from trainrig.data.in_memory import InMemoryDataModule, with_channel_axis
-from trainrig.data.splits import stratified_holdout
+from trainrig.config.signature import option
+from trainrig.data.option_rules import (
+    BatchSize,
+    Fraction,
+    Mean,
+    Rescale,
+    Seed,
+    Std,
+    stats_and_fractions,
+)
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from trainrig.data.in_memory import InMemoryDataModule
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +39,10 @@ def expected_location(name: str, root: str) -> str:
 
 def as_tensors(dataset: Any) -> tuple[Tensor, Tensor]:
     """A torchvision data set's `.data` / `.targets` as (N, C, H, W) uint8 images and labels."""
+    import torch
+
+    from trainrig.data.in_memory import with_channel_axis
+
     images = torch.as_tensor(dataset.data)
     labels = torch.as_tensor(dataset.targets, dtype=torch.long)
     return with_channel_axis(images), labels
@@ -54,21 +67,25 @@ def _load(name: str, root: str, train: bool, download: bool) -> Any:
         ) from None
 
 
+@option("data", rule=stats_and_fractions)
 def build_torchvision_dataset(
-    name: str,
+    name: Literal["mnist", "fashion_mnist", "cifar10"],
     root: str = "data",
     download: bool = True,
-    batch_size: int = 128,
-    val_fraction: float = 0.1,
+    batch_size: BatchSize = 128,
+    val_fraction: Fraction = 0.1,
     normalize: bool = True,
-    rescale: float = 1 / 255,
-    mean: Sequence[float] | None = None,
-    std: Sequence[float] | None = None,
-    split_seed: int = 0,
+    rescale: Rescale = 1 / 255,
+    mean: Mean = None,
+    std: Std = None,
+    split_seed: Seed = 0,
 ) -> InMemoryDataModule:
-    """The official train set, split stratified into train/val, and the official test set."""
-    if name not in DATASETS:
-        raise ConfigError(f"data.name: {name!r} is not one of {', '.join(DATASETS)}")
+    """The official train set, split stratified into train/val (`val_fraction` held out), and the
+    official test set. Files go to `root` (see `expected_location`); `download` false uses only
+    files already there. `rescale` 1/255 maps uint8 pixels to [0, 1] on the device."""
+    from trainrig.data.in_memory import InMemoryDataModule
+    from trainrig.data.splits import stratified_holdout
+
     x, y = as_tensors(_load(name, root, train=True, download=download))
     test = as_tensors(_load(name, root, train=False, download=download))
     train, val = stratified_holdout(x, y, val_fraction, split_seed)

@@ -16,7 +16,7 @@ from pytorch_lightning.callbacks import (
 )
 from pytorch_lightning.loggers import Logger
 
-from trainrig.augmentation.batched import BatchAugmentation
+from trainrig.augmentation.batch_augmentation import BatchAugmentation
 from trainrig.compression.iterative_pruning import IterativePruning
 from trainrig.config.errors import ConfigError
 from trainrig.config.signature import builder_for
@@ -85,7 +85,7 @@ def build_augmentation(cfg: DictConfig, data: ClassificationData) -> BatchAugmen
             "image augmentation does not apply: use augmentation=none"
         )
     augmentation: BatchAugmentation = instantiate(cfg.augmentation)(
-        input_shape=data.input_shape, num_classes=data.num_classes
+        data.input_shape, data.num_classes
     )
     data.train_transform = augmentation.per_sample  # the CPU path, when chosen
     return augmentation

@@ -15,23 +15,10 @@ from trainrig.config.schema.compression import (
     QuantizationAwareTrainingConfig,
     StaticQuantizationConfig,
 )
-from trainrig.config.schema.data import (
-    AugmentationConfig,
-    CSVConfig,
-    DigitsConfig,
-    ImageFolderConfig,
-    TorchvisionDatasetConfig,
-)
-from trainrig.config.schema.run import CheckpointConfig, EvalTopLevel, LrFindConfig, TrainTopLevel
 
 SCHEMAS: dict[str, type] = {
     str(schema.__dataclass_fields__["_target_"].default): schema
     for schema in (
-        DigitsConfig,
-        TorchvisionDatasetConfig,
-        CSVConfig,
-        ImageFolderConfig,
-        AugmentationConfig,
         PruningConfig,
         IterativePruningConfig,
         DynamicQuantizationConfig,
@@ -55,5 +42,4 @@ COMPONENT_GROUPS = (
     "strategy",
 )
 
-__all__ = ["COMPONENT_GROUPS", "SCHEMAS", "CheckpointConfig", "EvalTopLevel", "LrFindConfig",
-           "TrainTopLevel"]  # fmt: skip
+__all__ = ["COMPONENT_GROUPS", "SCHEMAS"]

@@ -1,0 +1,106 @@
+"""The top-level keys of each command and its `checkpoint` and `lr_find` nodes, as torch-free
+typed signatures: their only schema and defaults (conf/train.yaml etc. state none of them).
+
+They have no builder of their own: the runner reads them from the config (`cfg.seed`,
+`cfg.checkpoint.monitor`), so these signatures declare them, as `lightning_options` declares
+Lightning's; validation checks a config against them and the option source
+(`config/option_defaults.py`) fills the keys a file leaves out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from annotated_types import Ge, Gt
+
+from trainrig.config.errors import ConfigError
+from trainrig.config.signature import option
+from trainrig.training.metric_names import FIT_METRICS, OBJECTIVES
+
+Metric = Literal[FIT_METRICS]  # type: ignore[valid-type]
+Rate = Annotated[float, Gt(0)]
+
+
+def _scaling_and_objectives(**keys: Any) -> None:
+    if keys["lr_scaling"] != "none" and keys["batch_size_scope"] == "global":
+        raise ConfigError(
+            f"lr_scaling={keys['lr_scaling']} scales the lr with the global batch, but "
+            "batch_size_scope=global keeps it at data.batch_size whatever the number of "
+            "devices: set lr_scaling=none, or batch_size_scope=per_device"
+        )
+    wanted = keys["optimized_metric"]
+    names: list[Any] = [wanted] if isinstance(wanted, str) else list(wanted or [None])
+    for name in names:
+        if name not in OBJECTIVES:
+            raise ConfigError(
+                f"optimized_metric: {name!r} is not allowed; choose one of "
+                f"{', '.join(OBJECTIVES)}, or a list of them"
+            )
+
+
+@option("", rule=_scaling_and_objectives)
+def train(
+    task_name: str = "train",
+    seed: Annotated[int, Ge(0)] = 42,
+    resume: Literal["auto"] | None = None,
+    optimized_metric: str | list[str] = "val/acc",
+    batch_size_scope: Literal["per_device", "global"] = "per_device",
+    lr_scaling: Literal["none", "linear", "sqrt"] = "none",
+    allow_any_target: bool = False,
+) -> None:
+    """`trainrig train` and `lr-find`. `seed` seeds Python, NumPy, torch and the data split.
+    `resume: auto` continues from the run directory's checkpoints/last.ckpt, if there is one.
+    `optimized_metric` is what a run returns to a sweeper: one metric as logged (val/acc,
+    test/acc, ...) or a list for a multi-objective sweep (compression/* figures need a
+    `compression` option). `batch_size_scope`: data.batch_size counts one device's samples
+    (per_device, Lightning's meaning) or all devices' together (global). `lr_scaling` scales
+    optimizer.lr with the number N of data-parallel processes: none, linear (x N, Goyal et al.
+    2017) or sqrt. `allow_any_target`: `_target_` may name any callable, not only trainrig's and
+    its libraries' (only for configs you trust; see config/target_allowlist.py)."""
+
+
+@option("")
+def from_checkpoint(
+    ckpt_path: str,
+    task_name: str = "eval",
+    trust_checkpoint: bool = False,
+    allow_any_target: bool = False,
+) -> None:
+    """`trainrig eval` and `compress`: `ckpt_path` is a checkpoint `trainrig train` wrote
+    (.../checkpoints/best.ckpt). `trust_checkpoint` true loads one that holds pickled Python
+    objects (it can run code: only files you trust); false, tensors and plain data only.
+    `allow_any_target` as in `train`, for the checkpoint's config too."""
+
+
+@option("checkpoint")
+def checkpoint(monitor: Metric = "val/acc", mode: Literal["min", "max"] = "max") -> None:
+    """Which epoch's weights are "best" (checkpoints/best.ckpt, then validated and tested)."""
+
+
+def _min_below_max(**keys: Any) -> None:
+    if keys["min_lr"] >= keys["max_lr"]:
+        raise ConfigError(
+            f"lr_find.min_lr must be below lr_find.max_lr; got {keys['min_lr']} >= {keys['max_lr']}"
+        )
+
+
+@option("lr_find", rule=_min_below_max)
+def lr_find(
+    min_lr: Rate = 1e-6,
+    max_lr: Rate = 1.0,
+    num_training: Annotated[int, Ge(2)] = 100,
+    mode: Literal["exponential", "linear"] = "exponential",
+) -> None:
+    """Lightning's LR range test (`Tuner.lr_find`): `num_training` optimizer steps from `min_lr`
+    to `max_lr`, the lr growing `exponential`ly or `linear`ly between steps."""
+
+
+# command -> the keys at the top of its config; the nested nodes every command may hold
+TOP_LEVEL: dict[str, Callable[..., None]] = {
+    "train": train,
+    "lr_find": train,
+    "eval": from_checkpoint,
+    "compress": from_checkpoint,
+}
+NESTED: dict[str, Callable[..., None]] = {"checkpoint": checkpoint, "lr_find": lr_find}
