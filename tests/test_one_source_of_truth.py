@@ -17,11 +17,19 @@ from trainrig.config.signature import (
     defaults,
     option_of,
 )
+from trainrig.training.run_options import NESTED, TOP_LEVEL
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTION_FILES = sorted((ROOT / "conf").glob("*/*.yaml")) + sorted(
     (ROOT / "experiments").glob("*.yaml")
 )
+
+NOT_KEYS = ("defaults", "hydra")  # a command file's Hydra parts
+# Defaults trainrig chooses on purpose (lightning_options.py says why), with Lightning's own.
+DIFFERS_FROM_LIGHTNING: dict[tuple[str, str], Any] = {
+    ("trainer", "max_epochs"): None,  # Lightning sets it to 1000 with a warning
+    ("early_stopping", "mode"): "min",  # trainrig's option states the metric's direction
+}
 
 
 def _nodes(data: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
@@ -106,3 +114,55 @@ def test_a_python_call_raises_the_message_the_cli_prints() -> None:
         build_cnn((1, 8, 8), 10, dropout=2)
     with pytest.raises(ConfigError, match=r"^optimizer\.nesterov=true needs optimizer\.momentum"):
         sgd(nn.Linear(2, 2), nesterov=True)
+
+
+@pytest.mark.parametrize("command", sorted(TOP_LEVEL))
+def test_command_file_states_only_what_it_chooses(command: str) -> None:
+    """conf/train.yaml etc. hold no top-level key, `checkpoint` or `lr_find` key at its default."""
+    data = yaml.safe_load((ROOT / "conf" / f"{command}.yaml").read_text(encoding="utf-8"))
+    nodes = {"": (TOP_LEVEL[command], {k: v for k, v in data.items() if k not in NOT_KEYS})}
+    nodes.update({key: (NESTED[key], data[key]) for key in NESTED if key in data})
+    for where, (declared, given) in nodes.items():
+        for key, value in given.items():
+            if where == "" and key in NESTED:
+                continue
+            assert key in config_parameters(declared), f"{command}.yaml: {key} is not declared"
+            assert not _same(value, defaults(declared)[key]), f"{command}.yaml: {key} restated"
+
+
+@pytest.mark.parametrize("declared", [*TOP_LEVEL.values(), *NESTED.values()])
+def test_every_run_key_default_satisfies_its_own_annotation(declared: Any) -> None:
+    stated = {k: "a value" if v == "???" else v for k, v in defaults(declared).items()}
+    check_arguments("", declared, stated)
+
+
+@pytest.mark.parametrize(
+    ("stand_in", "real"),
+    [
+        ("trainer", "pytorch_lightning.Trainer"),
+        ("csv_logger", "pytorch_lightning.loggers.CSVLogger"),
+        ("early_stopping", "pytorch_lightning.callbacks.EarlyStopping"),
+        ("early_stopping", "trainrig.training.callbacks.early_stopping.EarlyStopping"),
+    ],
+)
+def test_lightning_stand_in_keeps_lightnings_defaults(stand_in: str, real: str) -> None:
+    """Each stand-in key is a parameter of the real class (trainrig's EarlyStopping adds
+    `restore_best` to Lightning's) with the same default, but for the keys a comment in
+    lightning_options.py explains."""
+    import importlib
+    import inspect
+
+    from trainrig.training import lightning_options
+
+    module, _, name = real.rpartition(".")
+    parameters = inspect.signature(getattr(importlib.import_module(module), name)).parameters
+    for key, default in defaults(getattr(lightning_options, stand_in)).items():
+        if key not in parameters and ("options" in parameters or key == "restore_best"):
+            continue  # trainrig's subclass adds restore_best, passes the rest on as **options
+        assert key in parameters, f"{real} has no parameter {key}"
+        theirs = parameters[key].default
+        theirs = "???" if theirs is inspect.Parameter.empty else theirs
+        if (stand_in, key) in DIFFERS_FROM_LIGHTNING:
+            assert theirs == DIFFERS_FROM_LIGHTNING[stand_in, key], f"{real}.{key} changed"
+            continue
+        assert _same(default, theirs), f"{stand_in}.{key}: {default!r}, {real} has {theirs!r}"
