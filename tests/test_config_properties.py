@@ -18,14 +18,15 @@ from omegaconf.errors import OmegaConfBaseException
 from yaml import YAMLError
 
 from trainrig.config.errors import ConfigError
-from trainrig.config.hydra_errors import bad_group_value, override_below_null
+from trainrig.config.hydra_errors import bad_group_value, override_below_list, override_below_null
 from trainrig.config.resolvers import register_resolvers
 from trainrig.config.target_allowlist import OPT_IN, check_targets_resolve
 from trainrig.config.tree import BUILTIN_CONF_DIR, iter_options
 from trainrig.config.validate import validate
 
 # What cli._report turns into one `trainrig: error:` line and exit status 2 (and, below, the
-# AssertionError and ValueError that override_below_null and bad_group_value recognize).
+# AssertionError, ValueError and TypeError that override_below_null, override_below_list and
+# bad_group_value recognize).
 BAD_INPUT_ERRORS = (ConfigError, HydraException, OmegaConfBaseException, YAMLError)
 PROPERTY_SETTINGS = settings(
     max_examples=120,
@@ -96,8 +97,10 @@ def _check(overrides: list[str]) -> None:
         check_targets_resolve(values, values.get(OPT_IN) is True)
     except BAD_INPUT_ERRORS:
         return
-    except (AssertionError, ValueError) as error:  # Hydra's and OmegaConf's, told as bad input
-        assert override_below_null(error) or bad_group_value(error), error
+    except (AssertionError, ValueError, TypeError) as error:  # told as bad input
+        assert override_below_null(error) or override_below_list(error) or bad_group_value(error), (
+            error
+        )
 
 
 @pytest.fixture(scope="module", autouse=True)
