@@ -3,7 +3,7 @@
 Weights are pruned at the end of epochs `start_epoch`, `start_epoch + every_n_epochs`, ... for
 `steps` steps. The pruned share follows Zhu & Gupta's cubic ramp (2017), fast at first and gentle
 near the end: after step k of n it is `amount * (1 - (1 - k/n)^3)`, so the last step reaches
-`amount`. The training goes on with the masks in place (`callbacks/scheduled_pruning.py`, built on
+`amount`. The training goes on with the masks in place (`scheduled_pruning.py`, built on
 Lightning's ModelPruning), which fold into the weights before saving.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from trainrig.training.callbacks.scheduled_pruning import ScheduledPruning
+from trainrig.compression.scheduled_pruning import ScheduledPruning
 
 # The dense weights just before the first pruning step: the report's "before" side.
 DENSE_FILE = "before_pruning.pt"
