@@ -9,7 +9,8 @@ import pytest
 from omegaconf import DictConfig
 
 from trainrig.config.errors import ConfigError
-from trainrig.config.validate import _check_node_once, validate
+from trainrig.config.node_check import _check_node_once
+from trainrig.config.validate import validate
 
 Compose = Callable[..., DictConfig]
 

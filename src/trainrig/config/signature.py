@@ -21,6 +21,8 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Optional, TypeVar, Union
 
+from trainrig.config.node_check import check_node
+
 F = TypeVar("F", bound=Callable[..., Any])
 Rule = Callable[..., None]
 BOUNDS = ("gt", "ge", "lt", "le")
@@ -219,10 +221,7 @@ def _copy(value: Any) -> Any:
 
 
 def check_arguments(path: str, builder: Callable[..., Any], values: dict[str, Any]) -> None:
-    """Check keyword arguments as `validate` checks a config node (imported here: validate
-    imports this module)."""
-    from trainrig.config.validate import check_node
-
+    """Check keyword arguments as `validate` checks a config node."""
     check_node(path, values, schema_of(builder))
     spec = option_of(builder)
     if spec is not None and spec.rule is not None:
