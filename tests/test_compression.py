@@ -85,7 +85,7 @@ def test_dynamic_quantization_shrinks_linear_layers_and_keeps_the_outputs(
 
 def test_quantized_outputs_stay_close_to_float_outputs() -> None:
     torch.manual_seed(0)
-    model = build_mlp(input_shape=(1, 8, 8), num_classes=10).eval()
+    model = build_mlp((1, 8, 8), 10).eval()
     batch = torch.rand(64, 1, 8, 8)
     quantized = DynamicQuantization().quantized(model)
     similarity = torch.nn.functional.cosine_similarity(model(batch), quantized(batch), dim=1)

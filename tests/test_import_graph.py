@@ -5,9 +5,8 @@ Every `import trainrig.x` and `from trainrig.x import y` counts, at module level
 function (a deferred import is still a dependency: a circle through one only waits for the first
 call to break), and inside `if TYPE_CHECKING:` too (mypy reads those). `from trainrig.x import y`
 is an edge to `trainrig.x.y` when that is a module, else to `trainrig.x` (a package's
-`__init__`, e.g. `trainrig.config.schema`). The parent packages Python runs on the way to a
-submodule are not counted: they hold no imports of their own but `config.schema`'s, which are
-its own edges.
+`__init__`). The parent packages Python runs on the way to a submodule are not counted: they
+hold no imports of their own.
 """
 
 from __future__ import annotations

@@ -43,6 +43,16 @@ def _nodes(data: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+def _targets(data: Any) -> list[str]:
+    """Every `_target_` named anywhere in a file."""
+    if isinstance(data, dict):
+        own = [data["_target_"]] if isinstance(data.get("_target_"), str) else []
+        return own + [t for value in data.values() for t in _targets(value)]
+    if isinstance(data, list):
+        return [t for value in data for t in _targets(value)]
+    return []
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
@@ -79,14 +89,23 @@ def test_option_file_states_only_what_it_chooses(path: Path) -> None:
         try:
             check_arguments(group, builder, concrete)  # every value satisfies its annotation
         except ConfigError as error:  # an `${...}` left out, a value left to the user
-            # (data.path), or an optional package not here
+            # (data.path, distill's teacher), or an optional package not here
             message = str(error)
             if not (
                 "not installed" in message
                 or "a value is required" in message
+                or "give the teacher" in message
                 or any(f".{k}:" in message for k in unresolved)
             ):
                 raise
+
+
+@pytest.mark.parametrize("path", OPTION_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_target_of_an_option_file_has_a_signature(path: Path) -> None:
+    """No built-in option or experiment escapes the checks above (compression included)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for target in _targets(data):
+        assert builder_for(target) is not None, f"{path}: {target} has no @option signature"
 
 
 @pytest.mark.parametrize("target", sorted(builders()))
@@ -114,6 +133,28 @@ def test_a_python_call_raises_the_message_the_cli_prints() -> None:
         build_cnn((1, 8, 8), 10, dropout=2)
     with pytest.raises(ConfigError, match=r"^optimizer\.nesterov=true needs optimizer\.momentum"):
         sgd(nn.Linear(2, 2), nesterov=True)
+
+
+def test_a_compression_class_checks_its_arguments_as_the_cli_does() -> None:
+    """A compression method is a dataclass option: constructing it runs the config's check."""
+    from trainrig.compression.distillation import Distillation
+    from trainrig.compression.pruning import Pruning
+    from trainrig.compression.static_quantization import StaticQuantization
+
+    with pytest.raises(
+        ConfigError,
+        match=r"^compression\.method: 'typo' is not allowed; choose one of global_l1, l1, random, "
+        r"structured$",
+    ):
+        Pruning(method="typo")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"^compression\.amount: must be < 1, got 2"):
+        Pruning(amount=2)
+    with pytest.raises(ConfigError, match=r"^compression\.backend: 'arm' is not allowed"):
+        StaticQuantization(backend="arm")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="give the teacher as teacher_ckpt"):
+        Distillation()
+    assert isinstance(Pruning(method="l1", amount=0.5), Pruning)
+    assert Pruning(method="l1").amount == 0.8
 
 
 @pytest.mark.parametrize("command", sorted(TOP_LEVEL))

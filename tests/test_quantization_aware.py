@@ -44,7 +44,7 @@ def test_int8_outputs_stay_close_to_the_fine_tuned_float_ones() -> None:
     x = torch.tensor(digits.images, dtype=torch.float32).unsqueeze(1) / 16
     y = torch.tensor(digits.target)
     train, probe = slice(0, 1400), x[1400:1600]
-    model = build_cnn(input_shape=(1, 8, 8), num_classes=10)
+    model = build_cnn((1, 8, 8), 10)
     _train(model, x[train], y[train], epochs=2, lr=1e-3)
     method = QuantizationAwareTraining()
     prepared = method.prepared(copy.deepcopy(model), x[:64])
@@ -83,7 +83,7 @@ def test_a_torch_without_fx_quantization_is_refused_naming_the_way_out(
 ) -> None:
     # A torch release that dropped torch.ao.quantization.quantize_fx: the import fails.
     monkeypatch.setitem(sys.modules, "torch.ao.quantization.quantize_fx", None)
-    model = build_cnn(input_shape=(1, 8, 8), num_classes=10)
+    model = build_cnn((1, 8, 8), 10)
     with pytest.raises(ConfigError, match="compression=quantize_qat needs") as caught:
         QuantizationAwareTraining().check(model, torch.zeros(2, 1, 8, 8))
     assert "use compression=quantize_dynamic or a pruning option" in str(caught.value)

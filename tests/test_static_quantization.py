@@ -38,7 +38,7 @@ def float_model() -> nn.Module:
     torch.manual_seed(0)
     mean, std = channel_stats(torch.cat(_batches(4, seed=1)))
     classifier = Classifier(
-        build_cnn(input_shape=(1, 8, 8), num_classes=10),
+        build_cnn((1, 8, 8), 10),
         num_classes=10,
         optimizer=lambda module: torch.optim.SGD(module.parameters(), lr=0.1),
         normalization=Standardize(mean, std),

@@ -10,22 +10,34 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from annotated_types import Ge, Gt, Le
 
+from trainrig.compression.onnx_files import Export
 from trainrig.compression.run import CompressionSteps
 from trainrig.config.errors import ConfigError
+from trainrig.config.signature import option
 
 if TYPE_CHECKING:
+    from torch import Tensor, nn
+
     from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
 
 
+def _one_teacher(teacher_ckpt: str | None, teacher_experiment: str | None, **_: Any) -> None:
+    if (teacher_ckpt is None) == (teacher_experiment is None):
+        raise ConfigError(
+            "compression: give the teacher as teacher_ckpt=<a best.ckpt> or as "
+            "teacher_experiment=<an experiment to train first>, one of the two"
+        )
+
+
+@option("compression", rule=_one_teacher)
 @dataclass(frozen=True)
 class Distillation(CompressionSteps):
     """`compression=distill`: where the teacher is, the temperature and the soft-loss weight.
@@ -34,13 +46,13 @@ class Distillation(CompressionSteps):
     `teacher_overrides`) that is trained first, in the run's `teacher/` directory.
     """
 
-    teacher_ckpt: str | None = None
-    teacher_experiment: str | None = None
-    teacher_overrides: tuple[str, ...] = ()
-    temperature: float = 4.0
-    alpha: float = 0.7
+    teacher_ckpt: str | None = None  # checkpoints/best.ckpt of a run on the same data, or
+    teacher_experiment: str | None = None  # an experiment to train first (in teacher/)
+    teacher_overrides: Sequence[str] = ()  # for the teacher run, e.g. [trainer=smoke]
+    temperature: Annotated[float, Gt(0)] = 4.0  # the soft loss is scaled by temperature^2
+    alpha: Annotated[float, Ge(0), Le(1)] = 0.7  # the soft loss's weight; 1 - alpha the labels'
     name: str = "distill"
-    export: str | None = None  # "onnx": also write model.onnx, checked against onnxruntime
+    export: Export = None
 
     def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
         """Load (or first train) the teacher, and have the classifier learn from it."""
@@ -66,6 +78,8 @@ class Distillation(CompressionSteps):
 
 def distillation_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float) -> Tensor:
     """T^2 * KL(softmax(teacher / T) || softmax(student / T)), averaged over the batch."""
+    import torch.nn.functional as F
+
     student = F.log_softmax(student_logits / temperature, dim=1)
     teacher = F.log_softmax(teacher_logits / temperature, dim=1)
     kl = F.kl_div(student, teacher, reduction="batchmean", log_target=True)
@@ -84,6 +98,8 @@ class Distiller:
         self, student_logits: Tensor, inputs: Tensor, hard_loss: Tensor
     ) -> tuple[Tensor, Tensor]:
         """(the loss to minimize, the soft distillation term) for one batch."""
+        import torch
+
         if next(self.teacher.parameters()).device != inputs.device:
             self.teacher.to(inputs.device)
         with torch.no_grad():
@@ -108,6 +124,8 @@ def train_teacher(experiment: str, overrides: tuple[str, ...] | list[str], run_d
 
 def load_teacher(path: Path, data: Any) -> nn.Module:
     """The trained classifier of the checkpoint at `path`, built for `data`."""
+    import torch
+
     from trainrig.rundir.checkpoints import load_config_from_checkpoint
     from trainrig.training.build import build_classifier
 

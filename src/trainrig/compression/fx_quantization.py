@@ -4,7 +4,8 @@ torch 2.10+ marks this API deprecated in favour of torchao, which trainrig does 
 it still works in the installed torch (2.14). `require_fx_quantization` turns its absence into a
 ConfigError naming the way out, `prepare` traces a model with observers (or fake-quant modules,
 for quantization-aware training) in place, and `convert` turns a prepared model into int8 kernels.
-Conv + BatchNorm + ReLU and Linear + BatchNorm are fused along the way.
+Conv + BatchNorm + ReLU and Linear + BatchNorm are fused along the way. torch is imported
+inside the functions: the options' modules import this one and are read before torch loads.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import importlib
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Literal
 
 from trainrig.config.errors import ConfigError
 
-BACKENDS = ("x86", "qnnpack")
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+# The observers' target: x86 CPUs (fbgemm/oneDNN) or ARM and mobile (the options' `backend`).
+Backend = Literal["x86", "qnnpack"]
 WAY_OUT = "use compression=quantize_dynamic or a pruning option"
 
 
@@ -36,6 +40,8 @@ def quiet_deprecations() -> Iterator[None]:
 
 def require_fx_quantization(option: str) -> None:
     """Raise ConfigError if the installed torch no longer ships FX graph mode quantization."""
+    import torch
+
     try:
         with quiet_deprecations():
             quantize_fx = importlib.import_module("torch.ao.quantization.quantize_fx")

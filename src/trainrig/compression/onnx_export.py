@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trainrig.compression.onnx_files import check_onnx, export_onnx
+from trainrig.compression.onnx_files import Export, check_onnx, export_onnx
 from trainrig.compression.run import CompressionSteps
+from trainrig.config.signature import option
 
 __all__ = ["ExportOnly", "check_onnx", "export_onnx"]
 
 
+@option("compression")
 @dataclass(frozen=True)
 class ExportOnly(CompressionSteps):
     """`compression=export_onnx`: the trained model as it is, exported (the shared steps)."""
 
     name: str = "export_onnx"
-    export: str | None = "onnx"
+    export: Export = "onnx"

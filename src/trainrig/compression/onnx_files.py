@@ -1,9 +1,10 @@
 """ONNX export of a trained model (torch.export-based exporter), checked against onnxruntime.
 
 The optional packages (`onnx`, `onnxscript`, `onnxruntime`: `pip install 'trainrig[onnx]'`) are
-imported lazily, so this module imports without them. The model is exported from a CPU copy in
-eval mode (batch norm uses its running statistics, dropout is off), with a dynamic batch
-dimension; the model passed in keeps its device and train/eval mode.
+imported lazily, so this module imports without them; torch too, as the compression options'
+modules that import this one are read for their signatures before torch loads. The model is
+exported from a CPU copy in eval mode (batch norm uses its running statistics, dropout is off),
+with a dynamic batch dimension; the model passed in keeps its device and train/eval mode.
 """
 
 from __future__ import annotations
@@ -13,16 +14,20 @@ import importlib
 import os
 import tempfile
 from pathlib import Path
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Literal
 
 from trainrig.config.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 ONNX_PACKAGES = ("onnx", "onnxscript", "onnxruntime")
 MISSING_PACKAGES_MESSAGE = (
     "compression.export=onnx needs the optional ONNX packages: pip install 'trainrig[onnx]'"
 )
+# A compression option's `export`: "onnx" also writes model.onnx, checked against onnxruntime.
+Export = Literal["onnx"] | None
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
 BATCH_AXIS = "batch"
@@ -48,6 +53,8 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: Path) -> Path:
     `example` is one input batch (any batch size). The file is written atomically: to a
     temporary file in the same folder, then renamed over `path`. Returns `path`.
     """
+    import torch
+
     _require(*ONNX_PACKAGES)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,6 +90,7 @@ def check_onnx(model: nn.Module, path: Path, batch: torch.Tensor, atol: float = 
     """
     _require("onnxruntime")
     import onnxruntime
+    import torch
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     inputs = batch.detach().cpu()

@@ -12,17 +12,18 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
-
 from trainrig.compression.run import CompressionSteps
 from trainrig.config.errors import ConfigError
+from trainrig.config.signature import option
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
 
 
+@option("compression")
 @dataclass(frozen=True)
 class DynamicQuantization(CompressionSteps):
     """Quantize every nn.Linear to int8 after training (`compression=quantize_dynamic`)."""
@@ -31,6 +32,8 @@ class DynamicQuantization(CompressionSteps):
 
     def check(self, model: nn.Module) -> None:
         """Raise ConfigError, before any training, if `model` has no nn.Linear to quantize."""
+        from torch import nn
+
         if not any(isinstance(m, nn.Linear) for m in model.modules()):
             raise ConfigError(
                 "compression=quantize_dynamic: the model has no nn.Linear layer, the only kind "
@@ -46,6 +49,9 @@ class DynamicQuantization(CompressionSteps):
 
     def quantized(self, model: nn.Module) -> nn.Module:
         """An int8 copy of `model` on the CPU; `model` itself is left as it was."""
+        import torch
+        from torch import nn
+
         cpu_copy = copy.deepcopy(model).cpu().eval()
         with warnings.catch_warnings():  # torch 2.10+ points to torchao; this API still works
             warnings.simplefilter("ignore", DeprecationWarning)

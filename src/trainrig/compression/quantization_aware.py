@@ -11,26 +11,35 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import torch
-from torch import nn
+from annotated_types import Ge
 
-from trainrig.compression.fx_quantization import convert, prepare, require_fx_quantization
+from trainrig.compression.fx_quantization import (
+    Backend,
+    convert,
+    prepare,
+    require_fx_quantization,
+)
 from trainrig.compression.run import CompressionSteps, dummy_input
+from trainrig.config.signature import option
 
 if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
     from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
 
 
+@option("compression")
 @dataclass(frozen=True)
 class QuantizationAwareTraining(CompressionSteps):
     """`compression=quantize_qat`: `qat_epochs` of fake-quant fine-tuning, then int8 on the CPU."""
 
     name: str = "quantize_qat"
-    qat_epochs: int = 2
-    backend: str = "x86"  # observers for x86 CPUs (fbgemm/oneDNN); "qnnpack" for ARM
+    qat_epochs: Annotated[int, Ge(1)] = 2
+    backend: Backend = "x86"
 
     def check(self, model: nn.Module, example: torch.Tensor) -> None:
         """Raise ConfigError, before any training, if this torch or `model` rules QAT out."""

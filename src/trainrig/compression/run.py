@@ -8,6 +8,8 @@ on the best checkpoint's weights after the test: it measures `reference` (the mo
 dense weights before iterative pruning, a distilled student's teacher) and `compressed` (the
 method's result: the classifier changed in place, or a quantized copy), and writes
 `compression.json` and `checkpoints/compressed.pt` (the compressed state dict), and prints a table.
+torch and the measuring are imported inside the functions: the methods' modules are read for
+their signatures (the `compression` options' schema) before torch loads.
 """
 
 from __future__ import annotations
@@ -15,14 +17,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import torch
-
 from trainrig.compression.onnx_files import check_onnx, export_onnx
-from trainrig.compression.report import measure, print_report
-from trainrig.rundir.checkpoint_io import save_atomic
 from trainrig.rundir.results import write_atomic
 
 if TYPE_CHECKING:
+    import torch
     from pytorch_lightning.callbacks import Callback
     from torch import nn
 
@@ -55,6 +54,11 @@ class CompressionSteps:
 
     def compress(self, classifier: Classifier, data: Any, run: CompressionRun) -> dict[str, Any]:
         """Compress `classifier` (in place, or a quantized copy), save it, report both sides."""
+        import torch
+
+        from trainrig.compression.report import measure, print_report
+        from trainrig.rundir.checkpoint_io import save_atomic
+
         classifier = classifier.cpu()
         batch = next(iter(data.test_dataloader()))[0]
         example = batch.cpu().to(torch.float32) * classifier.rescale
@@ -74,4 +78,6 @@ class CompressionSteps:
 
 def dummy_input(data: Any) -> torch.Tensor:
     """A batch of two zero samples shaped as the data's, for a trial trace before training."""
+    import torch
+
     return torch.zeros(2, *data.input_shape)

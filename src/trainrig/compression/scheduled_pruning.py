@@ -23,7 +23,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint, ModelPruning
 from torch import nn
 from torch.nn.utils import prune
 
-from trainrig.compression.pruning import PRUNABLE
+from trainrig.compression.pruning import is_prunable
 from trainrig.rundir.checkpoint_io import save_atomic
 from trainrig.training.callbacks.early_stopping import EarlyStopping
 
@@ -61,7 +61,7 @@ class ScheduledPruning(ModelPruning):
 
     def filter_parameters_to_prune(self, parameters_to_prune: Any = ()) -> Weights:
         """Conv and linear weights only, as the one-shot pruning options prune them."""
-        self.weights = [(m, n) for m, n in parameters_to_prune if isinstance(m, PRUNABLE)]
+        self.weights = [(m, n) for m, n in parameters_to_prune if is_prunable(m)]
         return self.weights
 
     def apply_pruning(self, amount: int | float) -> None:

@@ -25,20 +25,23 @@ import copy
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import torch
-from torch import nn
+from annotated_types import Ge
 
-from trainrig.compression.fx_quantization import BACKENDS, convert, prepare
+from trainrig.compression.fx_quantization import Backend, convert, prepare
 from trainrig.compression.run import CompressionSteps, dummy_input
-from trainrig.config.errors import ConfigError
+from trainrig.config.signature import option
 
 if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
     from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
 
 
+@option("compression")
 @dataclass(frozen=True)
 class StaticQuantization(CompressionSteps):
     """Post-training static int8 quantization of conv nets on the CPU.
@@ -47,19 +50,8 @@ class StaticQuantization(CompressionSteps):
     """
 
     name: str = "quantize_static"
-    calibration_batches: int = 8
-    backend: str = "x86"  # observers for x86 CPUs (fbgemm/oneDNN); "qnnpack" for ARM
-
-    def __post_init__(self) -> None:
-        if self.calibration_batches < 1:
-            raise ConfigError(
-                f"compression.calibration_batches={self.calibration_batches}: "
-                "static quantization needs at least 1 calibration batch"
-            )
-        if self.backend not in BACKENDS:
-            raise ConfigError(
-                f"compression.backend={self.backend!r}: choose one of {', '.join(BACKENDS)}"
-            )
+    calibration_batches: Annotated[int, Ge(1)] = 8  # training batches that set the ranges
+    backend: Backend = "x86"
 
     def check(self, model: nn.Module, example: torch.Tensor) -> None:
         """Raise ConfigError, before any training, if `model` cannot be prepared (a trial run)."""
@@ -71,6 +63,8 @@ class StaticQuantization(CompressionSteps):
 
     def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
         """An int8 copy, calibrated on training batches, with the `rescale` the report reads."""
+        import torch
+
         batches = (x.to(torch.float32) * classifier.rescale for x, _ in data.train_dataloader())
         quantized = self.quantized(classifier, batches)
         quantized.rescale = classifier.rescale  # type: ignore[assignment]
@@ -82,6 +76,8 @@ class StaticQuantization(CompressionSteps):
         Calibrated on up to `calibration_batches` input batches from `calibration` (float tensors
         the model takes as they are). Raises ConfigError if torch.fx cannot trace `model`.
         """
+        import torch
+
         batches = [x.cpu() for x in itertools.islice(calibration, self.calibration_batches)]
         if not batches:
             raise ValueError("static quantization needs at least one calibration batch")

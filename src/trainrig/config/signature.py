@@ -6,8 +6,10 @@ ranges and `Literal[...]` their choices; `rule` (called with every keyword argum
 cross-field rules. Runtime-only parameters (the model's input shape, an optimizer's parameters)
 are positional-only (before `/`): a config can only pass keywords, so they are never config keys.
 `schema_of` turns the signature into a dataclass that `validate.py` checks a node against, the
-same check a Python call of the builder runs, so both raise one message. Builders are imported
-to read their signature, so an option's module imports torch only inside its functions.
+same check a Python call of the builder runs, so both raise one message. A builder may be a
+dataclass (the compression methods): its fields are the keys and its `__init__` runs the check.
+Builders are imported to read their signature, so an option's module imports torch only inside
+its functions.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ OPTION_MODULES = (
     "trainrig.data.image_folder",
     "trainrig.data.torchvision_datasets",
     "trainrig.augmentation.batched",
+    "trainrig.compression.pruning",
+    "trainrig.compression.iterative_pruning",
+    "trainrig.compression.quantization",
+    "trainrig.compression.static_quantization",
+    "trainrig.compression.quantization_aware",
+    "trainrig.compression.distillation",
+    "trainrig.compression.onnx_export",
 )
 
 
@@ -67,19 +76,31 @@ def option(
 
     def mark(builder: F) -> F:
         spec = Option(group, rule, partial, target)
-
-        @functools.wraps(builder)
-        def checked(*args: Any, **kwargs: Any) -> Any:
-            bound = inspect.signature(builder).bind(*args, **kwargs)
-            bound.apply_defaults()
-            names = config_parameters(builder)
-            check_arguments(group, checked, {k: bound.arguments[k] for k in names})
-            return builder(*args, **kwargs)
-
+        if isinstance(builder, type):  # a class: its __init__ checks, the class stays itself
+            builder.__init__ = _checked(group, builder, builder.__init__)  # type: ignore[misc]
+            setattr(builder, OPTION, spec)
+            return builder
+        checked = _checked(group, builder, builder)
         setattr(checked, OPTION, spec)
         return checked  # type: ignore[return-value]
 
     return mark
+
+
+def _checked(group: str, builder: Any, call: Callable[..., Any]) -> Callable[..., Any]:
+    """`call` (the builder, or a class's __init__) checking the builder's keyword arguments."""
+    method = call is not builder  # __init__: its first argument is `self`
+
+    @functools.wraps(call)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        marked = builder if method else checked
+        bound = inspect.signature(builder).bind(*args[method:], **kwargs)
+        bound.apply_defaults()
+        names = config_parameters(marked)
+        check_arguments(group, marked, {k: bound.arguments[k] for k in names})
+        return call(*args, **kwargs)
+
+    return checked
 
 
 def option_of(function: Any) -> Option | None:
@@ -129,8 +150,11 @@ def config_parameters(builder: Callable[..., Any]) -> dict[str, inspect.Paramete
 def hints(builder: Callable[..., Any]) -> dict[str, Any]:
     """The config parameters' annotations, evaluated with their `Annotated` extras (runtime-only
     ones are left unevaluated: their types, e.g. torch's, are imported only for type checking)."""
-    target = inspect.unwrap(builder)
     names = config_parameters(builder)
+    if isinstance(builder, type):  # a dataclass option: its fields' annotations
+        found = typing.get_type_hints(builder, include_extras=True)
+        return {k: v for k, v in found.items() if k in names}
+    target = inspect.unwrap(builder)
     holder = types.SimpleNamespace(
         __annotations__={k: v for k, v in target.__annotations__.items() if k in names},
         __globals__=target.__globals__,

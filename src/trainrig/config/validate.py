@@ -1,6 +1,10 @@
-"""Check a composed config against the schemas before anything heavy runs.
+"""Check a composed config against its options' signatures before anything heavy runs.
 
-Every failure raises `ConfigError` with one message that names the full key and what is allowed.
+A group's node is checked against the signature of its `_target_`, so a typo, a wrong type or a
+value out of range fails here, before data is loaded or torch is imported. Nodes with a
+`_target_` that trainrig does not know (a user's own builder) are passed through unchecked; an
+empty node means the group is switched off (`scheduler=none`). Every failure raises
+`ConfigError` with one message that names the full key and what is allowed.
 """
 
 from __future__ import annotations
@@ -10,14 +14,24 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from trainrig.config.cross_group import check_across_groups
 from trainrig.config.errors import ConfigError
-from trainrig.config.node_check import check_node
-from trainrig.config.schema import COMPONENT_GROUPS, SCHEMAS
-from trainrig.config.schema.cross_group import check_across_groups
 from trainrig.config.signature import builder_for, check_arguments
 from trainrig.config.target_allowlist import OPT_IN, check_targets
 from trainrig.training.run_options import NESTED, TOP_LEVEL
 
+# Top-level groups holding one component each; `logger` holds a mapping of named loggers.
+COMPONENT_GROUPS = (
+    "data",
+    "augmentation",
+    "model",
+    "optimizer",
+    "scheduler",
+    "early_stopping",
+    "trainer",
+    "compression",
+    "strategy",
+)
 # Keys that hold named components, each checked as a group's node: loggers, extra callbacks.
 MAPPINGS = ("logger", "callbacks")
 
@@ -60,7 +74,8 @@ def validate(cfg: DictConfig, task: str = "train") -> dict[str, Any]:
 
 
 def check_component(path: str, node: Any) -> None:
-    """Check one group's node: empty means switched off; else its `_target_` picks the schema."""
+    """Check one group's node: empty means switched off; else its `_target_` picks the builder
+    whose signature it must fit (none for a target trainrig does not know)."""
     if node is None or node == {}:
         return
     if not isinstance(node, dict):
@@ -79,7 +94,3 @@ def check_component(path: str, node: Any) -> None:
     builder = builder_for(target)
     if builder is not None:
         check_arguments(path, builder, node)
-        return
-    schema = SCHEMAS.get(target)
-    if schema is not None:
-        check_node(path, node, schema)

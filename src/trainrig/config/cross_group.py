@@ -1,22 +1,23 @@
-"""Rules that span groups, checked once every group has passed its own schema."""
+"""Rules that span groups, checked once every group has passed its own signature's check."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from trainrig.compression.iterative_pruning import IterativePruning
 from trainrig.config.errors import ConfigError
-from trainrig.config.schema.compression import IterativePruningConfig
+from trainrig.config.signature import builder_for
 from trainrig.training.metric_names import COMPRESSION_PREFIX
-
-ITERATIVE_PRUNING = IterativePruningConfig._target_
 
 
 def check_across_groups(values: dict[str, Any], task: str) -> None:
     """Raise ConfigError where two groups' settings contradict each other."""
     compression = values.get("compression") or {}
     _compression_objectives_need_compression(values.get("optimized_metric"), compression)
-    if compression.get("_target_") == ITERATIVE_PRUNING:
-        _iterative_pruning_fits(compression, values.get("trainer") or {}, task)
+    target = compression.get("_target_")
+    if isinstance(target, str) and builder_for(target) is IterativePruning:
+        settings = {k: v for k, v in compression.items() if not k.startswith("_")}
+        _iterative_pruning_fits(IterativePruning(**settings), values.get("trainer") or {}, task)
 
 
 def _compression_objectives_need_compression(wanted: Any, compression: dict[str, Any]) -> None:
@@ -30,16 +31,14 @@ def _compression_objectives_need_compression(wanted: Any, compression: dict[str,
         )
 
 
-def _iterative_pruning_fits(
-    compression: dict[str, Any], trainer: dict[str, Any], task: str
-) -> None:
+def _iterative_pruning_fits(pruning: IterativePruning, trainer: dict[str, Any], task: str) -> None:
     if task == "compress":
         raise ConfigError(
             "compression=prune_iterative prunes while training, not a trained checkpoint; use "
             "compression=prune_global (or prune_l1, prune_structured) here, or "
             "`trainrig train compression=prune_iterative`"
         )
-    last = compression["start_epoch"] + (compression["steps"] - 1) * compression["every_n_epochs"]
+    last = max(pruning.schedule())
     max_epochs = trainer.get("max_epochs")
     if isinstance(max_epochs, int) and last + 2 > max_epochs:
         raise ConfigError(
