@@ -12,7 +12,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
 from hydra_plugins.trainrig_optuna_sweeper.optuna_sweeper import PRUNERS, SAMPLERS
-from trainrig.sweeps.pruning import TRIAL_ENV
+from trainrig.sweeps.pruning import trial_callback_override
 
 from .conftest import CliRunner
 
@@ -64,20 +64,17 @@ def test_median_pruner_stops_poor_trials_and_records_them_as_pruned(
 def test_a_training_in_another_process_reports_to_its_trial_and_is_pruned(
     trainrig_cli: CliRunner, tmp_path: Path
 ) -> None:
-    """As on another machine: the trial is named in the environment, the study is in a file."""
+    """As on another machine: the trial is named in the job's overrides, the study is in a file."""
     storage = f"sqlite:///{tmp_path}/study.db"
     study = optuna.create_study(
         storage=storage, study_name="remote", direction="maximize",
         pruner=optuna.pruners.ThresholdPruner(lower=1.01),  # any accuracy is below: prune at once
     )  # fmt: skip
     trial = study.ask({"x": FloatDistribution(0, 1)})
-    handle = {
-        "storage": storage, "study_name": "remote", "trial_id": trial._trial_id,
-        "pruner": {"_target_": "optuna.pruners.ThresholdPruner", "lower": 1.01},
-    }  # fmt: skip
+    pruner = {"_target_": "optuna.pruners.ThresholdPruner", "lower": 1.01}
     result = trainrig_cli(
-        "train", "trainer=smoke", "trainer.max_epochs=3", cwd=tmp_path,
-        env={TRIAL_ENV: json.dumps(handle)},
+        "train", "trainer=smoke", "trainer.max_epochs=3",
+        trial_callback_override(trial, storage, pruner), cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode != 0
     assert "pruned after epoch 0" in result.stderr

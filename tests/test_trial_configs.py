@@ -79,6 +79,10 @@ JOBS = {
     "a value after a group choice": ["model=cnn", "model.dropout=0.1", "optimizer.lr=0.2"],
     "additions and deletions": ["+note=hello", "++seed=3", "~task_name", "optimizer.lr=0.1"],
     "a hydra key": ["optimizer.lr=0.1", "hydra.job.chdir=true"],
+    "a callback added last": [
+        "optimizer.lr=0.1", "++callbacks.p={_target_:trainrig.x,url:'sqlite:////a b/c.db',n:3}",
+    ],
+    "a key added last": ["optimizer.lr=0.1", "+note=hello"],
 }  # fmt: skip
 
 

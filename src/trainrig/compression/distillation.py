@@ -12,17 +12,22 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from trainrig.compression.run import CompressionSteps
 from trainrig.config.errors import ConfigError
+
+if TYPE_CHECKING:
+    from trainrig.training.classifier import Classifier
+    from trainrig.training.hooks import CompressionRun
 
 
 @dataclass(frozen=True)
-class Distillation:
+class Distillation(CompressionSteps):
     """`compression=distill`: where the teacher is, the temperature and the soft-loss weight.
 
     The teacher is a checkpoint (`teacher_ckpt`), or an experiment (`teacher_experiment`, with
@@ -36,6 +41,27 @@ class Distillation:
     alpha: float = 0.7
     name: str = "distill"
     export: str | None = None  # "onnx": also write model.onnx, checked against onnxruntime
+
+    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+        """Load (or first train) the teacher, and have the classifier learn from it."""
+        if run.task == "compress":
+            raise ConfigError(
+                "compression=distill trains a new student: run `trainrig train model=<student> "
+                "compression=distill compression.teacher_ckpt=<teacher's best.ckpt>` instead"
+            )
+        path = self.teacher_ckpt
+        if path is None:
+            # the student's seed, so the teacher's split is the student's: a teacher trained on
+            # the student's test images would pass on what it learnt of them
+            overrides = (f"seed={run.seed}", *self.teacher_overrides)
+            path = str(train_teacher(str(self.teacher_experiment), overrides, run.run_dir))
+        teacher = load_teacher(Path(path), data)
+        classifier.distiller = Distiller(teacher, self.temperature, self.alpha)
+
+    def reference(self, classifier: Classifier, run: CompressionRun) -> nn.Module:
+        """The teacher: a distilled student is compressed by its training, the model as it is."""
+        assert isinstance(classifier.distiller, Distiller), "prepare attaches the teacher"
+        return classifier.distiller.teacher.cpu()
 
 
 def distillation_loss(student_logits: Tensor, teacher_logits: Tensor, temperature: float) -> Tensor:

@@ -3,23 +3,35 @@
 Weights are pruned at the end of epochs `start_epoch`, `start_epoch + every_n_epochs`, ... for
 `steps` steps. The pruned share follows Zhu & Gupta's cubic ramp (2017), fast at first and gentle
 near the end: after step k of n it is `amount * (1 - (1 - k/n)^3)`, so the last step reaches
-`amount`. The training goes on with the masks in place (`callbacks/scheduled_pruning.py`, built on
+`amount`. The training goes on with the masks in place (`scheduled_pruning.py`, built on
 Lightning's ModelPruning), which fold into the weights before saving.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from trainrig.training.callbacks.scheduled_pruning import ScheduledPruning
+import torch
+
+from trainrig.compression.run import CompressionSteps
+from trainrig.compression.scheduled_pruning import ScheduledPruning
+
+if TYPE_CHECKING:
+    from pytorch_lightning.callbacks import Callback
+    from torch import nn
+
+    from trainrig.training.classifier import Classifier
+    from trainrig.training.hooks import CompressionRun
 
 # The dense weights just before the first pruning step: the report's "before" side.
 DENSE_FILE = "before_pruning.pt"
 
 
 @dataclass(frozen=True)
-class IterativePruning:
+class IterativePruning(CompressionSteps):
     """How much to prune, how (`global_l1`, `global_random`, `l1`, `random`) and when."""
 
     method: str = "global_l1"
@@ -46,3 +58,16 @@ class IterativePruning:
             across_layers=self.method.startswith("global"),
             dense_path=checkpoint_dir / DENSE_FILE,
         )
+
+    def callbacks(self, run: CompressionRun) -> list[Callback]:
+        """The schedule's callback: the model is pruned while it trains, and stays as it is."""
+        return [self.callback(run.checkpoint_dir)]
+
+    def reference(self, classifier: Classifier, run: CompressionRun) -> nn.Module:
+        """The dense weights saved just before the first pruning step (when there are some)."""
+        dense = run.checkpoint_dir / DENSE_FILE
+        if not dense.is_file():
+            return classifier
+        reference = copy.deepcopy(classifier)
+        reference.load_state_dict(torch.load(dense, map_location="cpu", weights_only=True))
+        return reference

@@ -1,115 +1,22 @@
-"""ONNX export of a trained model (torch.export-based exporter), checked against onnxruntime.
+"""`compression=export_onnx`: no compression, the trained model exported to ONNX.
 
-The optional packages (`onnx`, `onnxscript`, `onnxruntime`: `pip install 'trainrig[onnx]'`) are
-imported lazily, so this module imports without them. The model is exported from a CPU copy in
-eval mode (batch norm uses its running statistics, dropout is off), with a dynamic batch
-dimension; the model passed in keeps its device and train/eval mode.
+The exporter and its check against onnxruntime are `onnx_files.py` (re-exported here): the shared
+compression steps (`run.py`) export with them too, and this option is one of those steps' methods.
 """
 
 from __future__ import annotations
 
-import copy
-import importlib
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
-import torch
-from torch import nn
+from trainrig.compression.onnx_files import check_onnx, export_onnx
+from trainrig.compression.run import CompressionSteps
 
-from trainrig.config.errors import ConfigError
-
-ONNX_PACKAGES = ("onnx", "onnxscript", "onnxruntime")
-MISSING_PACKAGES_MESSAGE = (
-    "compression.export=onnx needs the optional ONNX packages: pip install 'trainrig[onnx]'"
-)
-INPUT_NAME = "input"
-OUTPUT_NAME = "output"
-BATCH_AXIS = "batch"
-
-
-def _require(*packages: str) -> None:
-    """Raise ConfigError naming the `onnx` extra if any of `packages` cannot be imported."""
-    for package in packages:
-        try:
-            importlib.import_module(package)
-        except ImportError as error:
-            raise ConfigError(MISSING_PACKAGES_MESSAGE) from error
-
-
-def _cpu_eval_copy(model: nn.Module) -> nn.Module:
-    """A CPU copy of `model` in eval mode; `model` itself is left as it was."""
-    return copy.deepcopy(model).cpu().eval()
-
-
-def export_onnx(model: nn.Module, example: torch.Tensor, path: Path) -> Path:
-    """Export `model` (eval mode, CPU) to ONNX at `path` with a dynamic batch dimension.
-
-    `example` is one input batch (any batch size). The file is written atomically: to a
-    temporary file in the same folder, then renamed over `path`. Returns `path`.
-    """
-    _require(*ONNX_PACKAGES)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cpu_model = _cpu_eval_copy(model)
-    example = example.detach().cpu()
-    # Suffix .onnx: the writer picks the serialization format from the file extension.
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.onnx")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        torch.onnx.export(
-            cpu_model,
-            (example,),
-            str(tmp),
-            dynamo=True,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_shapes=({0: BATCH_AXIS},),
-            external_data=False,  # one self-contained file, so the rename keeps it whole
-            verbose=False,  # no "[torch.onnx] ..." progress lines on stdout
-        )
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def check_onnx(model: nn.Module, path: Path, batch: torch.Tensor, atol: float = 1e-4) -> float:
-    """Max absolute difference between onnxruntime (CPU) and `model` (CPU, eval) on `batch`.
-
-    Raises ValueError if it exceeds `atol` or the output shapes differ.
-    """
-    _require("onnxruntime")
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    inputs = batch.detach().cpu()
-    input_name = session.get_inputs()[0].name
-    onnx_output = torch.from_numpy(session.run(None, {input_name: inputs.numpy()})[0])
-    with torch.no_grad():
-        expected = _cpu_eval_copy(model)(inputs)
-    if not isinstance(expected, torch.Tensor):
-        raise ValueError(f"check_onnx compares one output tensor; the model returned {expected!r}")
-    if onnx_output.shape != expected.shape:
-        raise ValueError(
-            f"ONNX model {path} gives output shape {tuple(onnx_output.shape)}, "
-            f"the torch model {tuple(expected.shape)}"
-        )
-    difference = float((onnx_output.to(expected.dtype) - expected).abs().max())
-    if not difference <= atol:  # also catches NaN
-        raise ValueError(
-            f"ONNX model {path} differs from the torch model by up to {difference:.3g} "
-            f"(more than atol={atol:g}) on a batch of {len(inputs)}"
-        )
-    return difference
+__all__ = ["ExportOnly", "check_onnx", "export_onnx"]
 
 
 @dataclass(frozen=True)
-class ExportOnly:
-    """`compression=export_onnx`: no compression, the trained model exported to ONNX."""
+class ExportOnly(CompressionSteps):
+    """`compression=export_onnx`: the trained model as it is, exported (the shared steps)."""
 
     name: str = "export_onnx"
     export: str | None = "onnx"

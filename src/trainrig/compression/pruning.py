@@ -9,16 +9,23 @@ weights stay zero; `make_permanent` then folds them into the weights before savi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from torch import nn
 from torch.nn.utils import prune
+
+from trainrig.compression.run import CompressionSteps
+
+if TYPE_CHECKING:
+    from trainrig.training.classifier import Classifier
+    from trainrig.training.hooks import CompressionRun
 
 PRUNABLE = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
 METHODS = ("global_l1", "l1", "random", "structured")
 
 
 @dataclass(frozen=True)
-class Pruning:
+class Pruning(CompressionSteps):
     """What to prune and how much; built from the `compression` group (`compression=prune_*`)."""
 
     method: str = "global_l1"
@@ -43,6 +50,14 @@ class Pruning:
                 prune.random_unstructured(module, weight, amount=self.amount)
             else:
                 prune.ln_structured(module, weight, amount=self.amount, n=self.norm, dim=0)
+
+    def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
+        """The classifier pruned in place, fine-tuned with the masks on, masks folded in."""
+        self.apply(classifier.model)
+        if self.finetune_epochs:
+            run.finetune(classifier, data, self.finetune_epochs)
+        make_permanent(classifier.model)
+        return classifier.cpu()
 
 
 def make_permanent(model: nn.Module) -> None:

@@ -10,15 +10,21 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
+from trainrig.compression.run import CompressionSteps
 from trainrig.config.errors import ConfigError
+
+if TYPE_CHECKING:
+    from trainrig.training.classifier import Classifier
+    from trainrig.training.hooks import CompressionRun
 
 
 @dataclass(frozen=True)
-class DynamicQuantization:
+class DynamicQuantization(CompressionSteps):
     """Quantize every nn.Linear to int8 after training (`compression=quantize_dynamic`)."""
 
     name: str = "quantize_dynamic"
@@ -31,6 +37,12 @@ class DynamicQuantization:
                 "dynamic quantization covers here; use compression=quantize_static (conv nets) "
                 "or a pruning option"
             )
+
+    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+        self.check(classifier)
+
+    def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
+        return self.quantized(classifier)
 
     def quantized(self, model: nn.Module) -> nn.Module:
         """An int8 copy of `model` on the CPU; `model` itself is left as it was."""

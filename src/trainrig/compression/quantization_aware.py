@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from trainrig.compression.fx_quantization import convert, prepare, require_fx_quantization
+from trainrig.compression.run import CompressionSteps, dummy_input
+
+if TYPE_CHECKING:
+    from trainrig.training.classifier import Classifier
+    from trainrig.training.hooks import CompressionRun
 
 
 @dataclass(frozen=True)
-class QuantizationAwareTraining:
+class QuantizationAwareTraining(CompressionSteps):
     """`compression=quantize_qat`: `qat_epochs` of fake-quant fine-tuning, then int8 on the CPU."""
 
     name: str = "quantize_qat"
@@ -30,6 +36,16 @@ class QuantizationAwareTraining:
         """Raise ConfigError, before any training, if this torch or `model` rules QAT out."""
         require_fx_quantization(self.name)
         self.prepared(copy.deepcopy(model).cpu(), example.cpu())
+
+    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+        self.check(classifier.model, dummy_input(data))
+
+    def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
+        """The classifier with its model fake-quantized, fine-tuned, then converted to int8."""
+        classifier.model = self.prepared(classifier.model, dummy_input(data))
+        run.finetune(classifier, data, self.qat_epochs)
+        classifier.model = self.quantized(classifier.model)
+        return classifier.cpu()
 
     def prepared(self, model: nn.Module, example: torch.Tensor) -> nn.Module:
         """`model` (consumed: pass a copy) with fake-quant modules, in train mode, to fine-tune."""

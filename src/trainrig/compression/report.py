@@ -1,5 +1,5 @@
-"""The before/after report of a compressed model: what is measured, the table, the figures a run
-returns (`compression/...` in metrics.json, for sweeps to optimize).
+"""The before/after report of a compressed model: what is measured and the table (the figures a
+run returns, `compression/...` in metrics.json, are `training.metric_names.compression_metrics`).
 
 Both sides are measured the same way, on the CPU: parameters, non-zero parameters, sparsity, size
 on disk (dense and deflate-compressed), latency per test batch, and test accuracy.
@@ -13,7 +13,6 @@ import torch
 from torch import nn
 
 from trainrig.compression.measure import count_parameters, cpu_latency_ms, size_on_disk
-from trainrig.training.metric_names import COMPRESSION_PREFIX, COMPRESSION_REPORT_KEYS
 
 
 @torch.inference_mode()
@@ -41,12 +40,6 @@ def measure(classifier: nn.Module, data: Any, example: torch.Tensor) -> dict[str
         "cpu_latency_ms_per_batch": cpu_latency_ms(classifier, example),
         "test/acc": test_accuracy(classifier, data),
     }
-
-
-def compression_metrics(report: dict[str, Any]) -> dict[str, float]:
-    """The compressed side's figures as run metrics: `compression/test_acc`, ... ."""
-    after = report["after"]
-    return {COMPRESSION_PREFIX + k: float(after[key]) for k, key in COMPRESSION_REPORT_KEYS.items()}
 
 
 def _number(value: float) -> str:

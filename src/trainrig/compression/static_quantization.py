@@ -25,16 +25,22 @@ import copy
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from trainrig.compression.fx_quantization import BACKENDS, convert, prepare
+from trainrig.compression.run import CompressionSteps, dummy_input
 from trainrig.config.errors import ConfigError
+
+if TYPE_CHECKING:
+    from trainrig.training.classifier import Classifier
+    from trainrig.training.hooks import CompressionRun
 
 
 @dataclass(frozen=True)
-class StaticQuantization:
+class StaticQuantization(CompressionSteps):
     """Post-training static int8 quantization of conv nets on the CPU.
 
     Calibrated on training batches (`compression=quantize_static`).
@@ -59,6 +65,16 @@ class StaticQuantization:
         """Raise ConfigError, before any training, if `model` cannot be prepared (a trial run)."""
         trial = copy.deepcopy(model).cpu().eval()
         prepare(trial, example.cpu(), self.backend, self.name, qat=False)
+
+    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+        self.check(classifier, dummy_input(data))
+
+    def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
+        """An int8 copy, calibrated on training batches, with the `rescale` the report reads."""
+        batches = (x.to(torch.float32) * classifier.rescale for x, _ in data.train_dataloader())
+        quantized = self.quantized(classifier, batches)
+        quantized.rescale = classifier.rescale  # type: ignore[assignment]
+        return quantized
 
     def quantized(self, model: nn.Module, calibration: Iterable[torch.Tensor]) -> nn.Module:
         """An int8 copy of `model` (left unchanged), on the CPU.

@@ -35,6 +35,8 @@ TOP_LEVEL_SCHEMAS: dict[str, type] = {
 }
 NESTED_SCHEMAS: dict[str, type] = {"checkpoint": CheckpointConfig, "lr_find": LrFindConfig}
 BOUND_NAMES = ("gt", "ge", "lt", "le")
+# Keys that hold named components, each checked as a group's node: loggers, extra callbacks.
+MAPPINGS = ("logger", "callbacks")
 
 
 def resolved(cfg: DictConfig) -> dict[str, Any]:
@@ -55,7 +57,7 @@ def validate(cfg: DictConfig, task: str = "train") -> dict[str, Any]:
     """Validate a composed `train` or `eval` config and return it resolved."""
     values = resolved(cfg)
     check_targets(values, allow_any=values.get(OPT_IN) is True)
-    groups = [g for g in (*COMPONENT_GROUPS, "logger") if g in values]
+    groups = [g for g in (*COMPONENT_GROUPS, *MAPPINGS) if g in values]
     nested = [k for k in NESTED_SCHEMAS if k in values]
     top_level = {k: v for k, v in values.items() if k not in groups and k not in nested}
     check_node("", top_level, TOP_LEVEL_SCHEMAS[task])
@@ -63,9 +65,9 @@ def validate(cfg: DictConfig, task: str = "train") -> dict[str, Any]:
         check_node(key, values[key], NESTED_SCHEMAS[key])
     for group in groups:
         node = values[group] or {}
-        if group == "logger":
-            for name, logger in node.items():
-                check_component(f"logger.{name}", logger)
+        if group in MAPPINGS:
+            for name, item in node.items():
+                check_component(f"{group}.{name}", item)
         else:
             check_component(group, node)
     check_across_groups(values, task)

@@ -11,6 +11,8 @@ import logging
 import re
 from pathlib import Path
 
+from trainrig.rundir.atomic_files import replaced_atomically
+
 # `://` then a user name (maybe empty), `:`, the password (anything up to `@`, no white space).
 _CREDENTIALS = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
 MASK = "***"
@@ -23,16 +25,15 @@ def redacted(text: str) -> str:
 
 def redact_files(folder: Path) -> None:
     """Rewrite the files directly in `folder` (e.g. Hydra's `.hydra/`) that hold a password."""
-    from trainrig.rundir.results import write_atomic
-
     if not folder.is_dir():
         return
     for path in sorted(folder.iterdir()):
         if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
-        if redacted(text) != text:
-            write_atomic(path, text)
+        if (clean := redacted(text)) != text:
+            with replaced_atomically(path) as file:
+                file.write(clean)
 
 
 class RedactingFilter(logging.Filter):

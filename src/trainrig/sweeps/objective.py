@@ -1,8 +1,9 @@
 """One Optuna trial as one Hydra job: sample, launch, read the objective back.
 
 The job's overrides are the fixed overrides plus the trial's parameters (and whatever a
-`custom_search_space` function suggested). A job that raised, returned NaN/inf or the wrong number
-of values makes the trial FAIL with its error; one whose training was pruned makes it PRUNED.
+`custom_search_space` function suggested), then the trial's pruning callback (`pruning.py`).
+A job that raised, returned NaN/inf or the wrong number of values makes the trial FAIL with
+its error; one whose training was pruned makes it PRUNED.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-from trainrig.sweeps.pruning import trial_in_environment
+from trainrig.sweeps.pruning import live_trial, trial_callback_override
 from trainrig.sweeps.search_space import SearchSpace
 from trainrig.sweeps.storage import VISIBLE_GPUS, WORKER
 from trainrig.sweeps.tally import NOT_COUNTED, is_surplus
@@ -107,7 +108,8 @@ def make_objective(
         if extend is not None:
             extend(config, trial)
         overrides = [*space.fixed, *(f"{k}={v}" for k, v in trial.params.items())]
-        with trial_in_environment(trial, storage, pruner):
+        overrides.append(trial_callback_override(trial, storage, pruner))  # its pruning callback
+        with live_trial(trial):
             (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
         try:
             return objective_values(result, len(trial.study.directions))

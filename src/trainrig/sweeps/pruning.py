@@ -1,16 +1,18 @@
 """Optuna pruning inside a trial's training: report the monitored metric each epoch, stop if told.
 
-The sweeper names the trial in the environment variable TRAINRIG_OPTUNA_TRIAL (JSON: storage URL,
-study name, trial id, pruner), so a trial reports the same way in the sweeper's process, in a worker
-process, on another machine, and from every rank of a DDP trial (only rank 0 talks to the study;
-the decision is broadcast so all ranks stop together). In the sweeper's own process the live trial
-object is used, which saves reconnecting to the storage.
+The sweeper hands the callback to the training through the config's `callbacks` hook
+(training/hooks.py): each trial's overrides end in `++callbacks.optuna_pruning={...}` with the
+trial's identity as plain values (storage URL, study name, trial number, pruner). So a trial
+reports the same way in the sweeper's process, in a worker process, on another machine, and from
+every rank of a DDP trial (ranks compose the job's overrides again; only rank 0 talks to the
+study, and the decision is broadcast so all ranks stop together). After fit, the runner calls
+`after_fit`, which ends a pruned trial with optuna.TrialPruned before the test. In the sweeper's
+own process the live trial object is used (`live_trial`), which saves reconnecting to the storage.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,55 +21,90 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.trainer.states import TrainerFn
 
-from trainrig.sweeps.storage import trial_id_of
-
-TRIAL_ENV = "TRAINRIG_OPTUNA_TRIAL"
-_live_trials: dict[int, Any] = {}  # trial id -> optuna Trial, for trials run in this process
+CALLBACK_KEY = "optuna_pruning"  # the trial's entry under the config's `callbacks`
+_live_trials: dict[tuple[str, int], Any] = {}  # (study name, number) -> trial of this process
 
 
 @contextmanager
-def trial_in_environment(trial: Any, storage: str, pruner: dict[str, Any] | None) -> Iterator[None]:
-    """Name `trial` to the training it launches, in this process and in its children."""
-    trial_id = trial_id_of(trial.storage, trial.study.study_name, trial.number)
-    os.environ[TRIAL_ENV] = json.dumps(
-        {
-            "storage": storage,
-            "study_name": trial.study.study_name,
-            "trial_id": trial_id,
-            "pruner": pruner,
-        }
-    )
-    _live_trials[trial_id] = trial
+def live_trial(trial: Any) -> Iterator[None]:
+    """While the trial's job runs in this process, its callback uses `trial` itself."""
+    key = (trial.study.study_name, trial.number)
+    _live_trials[key] = trial
     try:
         yield
     finally:
-        _live_trials.pop(trial_id, None)
-        os.environ.pop(TRIAL_ENV, None)
+        _live_trials.pop(key, None)
 
 
-def _trial_from_environment(handle: dict[str, Any]) -> Any:
-    """The trial named by the environment, reconnected to its study and pruner."""
-    live = _live_trials.get(handle["trial_id"])
-    if live is not None:
-        return live
+class Interpolation(str):
+    """A `${...}` written into an override as it is, for the job's config to resolve."""
+
+
+def _hydra_value(value: Any) -> str:
+    """`value` (None, bool, number, str, list, dict) written in Hydra's override grammar."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_hydra_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{_hydra_value(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, Interpolation):
+        return str(value)
+    # Hydra's quoted string: backslashes before a quote (or the closing one) doubled, the quote
+    # escaped; `\${` keeps a literal `${` from being read as an interpolation.
+    text = re.sub(r"(\\*)('|$)", lambda m: m[1] * 2 + ("\\" + m[2] if m[2] else ""), str(value))
+    return "'" + text.replace("${", "\\${") + "'"
+
+
+def trial_callback_override(trial: Any, storage: str, pruner: dict[str, Any] | None) -> str:
+    """The override that gives `trial`'s training its pruning callback (for its last place)."""
+    node = {
+        "_target_": f"{__name__}.OptunaPruning",
+        "storage": storage,
+        "study_name": trial.study.study_name,
+        "trial_number": trial.number,
+        "pruner": pruner,
+        "monitor": Interpolation("${checkpoint.monitor}"),
+        "_recursive_": False,  # the pruner stays a config, built only where it is used (rank 0)
+    }
+    return f"++callbacks.{CALLBACK_KEY}={_hydra_value(node)}"
+
+
+def _reconnected(storage: str, study_name: str, number: int, pruner: Any) -> Any:
+    """The trial, from another process: its study loaded from the storage, with its pruner."""
     import optuna
     from hydra.utils import instantiate
+    from omegaconf import OmegaConf
 
+    settings = OmegaConf.to_container(pruner) if OmegaConf.is_config(pruner) else pruner
     study = optuna.load_study(
-        study_name=handle["study_name"],
-        storage=handle["storage"],
-        pruner=instantiate(handle["pruner"]) if handle.get("pruner") else None,
+        study_name=study_name,
+        storage=storage,
+        pruner=instantiate(settings) if settings else None,
     )
-    return optuna.trial.Trial(study, handle["trial_id"])
+    database = optuna.storages.get_storage(storage)
+    study_id = database.get_study_id_from_name(study_name)
+    trial_id = database.get_trial_id_from_study_id_trial_number(study_id, number)
+    return optuna.trial.Trial(study, trial_id)
 
 
 class OptunaPruning(pl.Callback):
     """Reports `monitor` after each epoch's validation (stopping training when the pruner says so)
-    and the fit's duration (user attribute `fit_seconds`) to the trial."""
+    and the fit's duration (user attribute `fit_seconds`) to the trial; `after_fit` raises
+    optuna.TrialPruned when it stopped the training."""
 
-    def __init__(self, handle: dict[str, Any], monitor: str) -> None:
-        self.handle = handle
+    def __init__(
+        self, storage: str, study_name: str, trial_number: int, monitor: str, pruner: Any = None
+    ) -> None:
+        self.storage = storage
+        self.study_name = study_name
+        self.trial_number = trial_number
         self.monitor = monitor
+        self.pruner = pruner  # the sweeper's pruner config; None: a study Optuna cannot prune
         self.pruned_at: int | None = None
         self._trial: Any = None
         self._fit_started = 0.0
@@ -75,7 +112,10 @@ class OptunaPruning(pl.Callback):
     @property
     def trial(self) -> Any:
         if self._trial is None:
-            self._trial = _trial_from_environment(self.handle)
+            live = _live_trials.get((self.study_name, self.trial_number))
+            self._trial = live or _reconnected(
+                self.storage, self.study_name, self.trial_number, self.pruner
+            )
         return self._trial
 
     def _should_prune(self, trainer: pl.Trainer) -> bool:
@@ -96,24 +136,16 @@ class OptunaPruning(pl.Callback):
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
             return  # not the sanity check, nor the final validation of the best checkpoint
-        if self.handle.get("pruner") is None:
+        if not self.pruner:
             return  # a multi-objective study: Optuna cannot prune it
         prune = self._should_prune(trainer) if trainer.is_global_zero else False
         if trainer.strategy.broadcast(prune, src=0):
             self.pruned_at = trainer.current_epoch
             trainer.should_stop = True
 
-
-def pruning_callbacks(monitor: str) -> list[pl.Callback]:
-    """The reporting callback when this training is an Optuna trial, else none."""
-    text = os.environ.get(TRIAL_ENV)
-    return [OptunaPruning(json.loads(text), monitor)] if text else []
-
-
-def raise_if_pruned(trainer: pl.Trainer) -> None:
-    """End the trial as PRUNED (optuna.TrialPruned) if the pruner stopped its training."""
-    for callback in trainer.callbacks:  # type: ignore[attr-defined]
-        if isinstance(callback, OptunaPruning) and callback.pruned_at is not None:
+    def after_fit(self, trainer: pl.Trainer) -> None:
+        """End the trial as PRUNED (optuna.TrialPruned) if the pruner stopped its training."""
+        if self.pruned_at is not None:
             import optuna
 
-            raise optuna.TrialPruned(f"pruned after epoch {callback.pruned_at}")
+            raise optuna.TrialPruned(f"pruned after epoch {self.pruned_at}")

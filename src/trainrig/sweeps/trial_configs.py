@@ -6,8 +6,9 @@ this project's configs). Value overrides (`optimizer.lr=0.01`, not `model=cnn`) 
 that: Hydra applies them to the composed config afterwards, in order. So when a job's overrides
 end in value overrides, `TrialConfigLoader` composes the overrides before them once, and for each
 job copies that config, applies the job's values with Hydra's own override code and records them
-in `hydra.overrides.task` and `hydra.job.override_dirname` as Hydra would. Every other job (a
-group choice after a value, `+key`, `~key`, a `hydra.` key) goes through Hydra's full compose.
+in `hydra.overrides.task` and `hydra.job.override_dirname` as Hydra would (`+key=v` and `++key=v`
+of a key that is not a group are values too). Every other job (a group choice after a value,
+`~key`, a `hydra.` key) goes through Hydra's full compose.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from hydra.core.override_parser.types import Override, OverrideType
 from omegaconf import DictConfig, OmegaConf
 
 Source = tuple[str, ...]  # a multirun's config name, then its Hydra overrides
+# `key=v`, `+key=v`, `++key=v`: for a key that is not a config group, Hydra applies all three
+# after composing (`_apply_overrides_to_config`); the sweeper adds its trial's pruning callback
+# with `++callbacks.<name>={...}` last.
+VALUE_TYPES = (OverrideType.CHANGE, OverrideType.ADD, OverrideType.FORCE_ADD)
 
 
 class TrialConfigLoader(ConfigLoader):
@@ -57,10 +62,10 @@ class TrialConfigLoader(ConfigLoader):
         return config
 
     def _only_sets_a_value(self, source: Source, override: Override) -> bool:
-        """Whether Hydra applies `override` after composing: `key=value` for a key of the task's
-        config that is not a config group (of the config name and Hydra overrides `source`)."""
+        """Whether Hydra applies `override` after composing: `key=value` (or `+`, `++`) for a key
+        that is not a config group (of the config name and Hydra overrides `source`)."""
         if (
-            override.type != OverrideType.CHANGE
+            override.type not in VALUE_TYPES
             or override.package is not None
             or override.is_sweep_override()
             or override.is_hydra_override()

@@ -17,14 +17,12 @@ from pytorch_lightning.callbacks import (
 from pytorch_lightning.loggers import Logger
 
 from trainrig.augmentation.batched import BatchAugmentation
-from trainrig.compression.iterative_pruning import IterativePruning
 from trainrig.config.errors import ConfigError
 from trainrig.config.signature import builder_for
 from trainrig.data.modules import ClassificationData
 from trainrig.distributed.checks import check_sharding_plan
 from trainrig.models.fit_check import check_model_fits
 from trainrig.rundir.checkpoint_io import SafeCheckpointIO
-from trainrig.sweeps.pruning import pruning_callbacks
 from trainrig.training.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.training.callbacks.log_hyperparameters import LogHyperparameters
 from trainrig.training.callbacks.progress_bar import ProgressBar
@@ -104,8 +102,11 @@ def build_optimizer_factory(node: DictConfig) -> OptimizerFactory:
     )
 
 
-def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
-    """Checkpointing (best and last), early stopping, weight pruning, trial pruning, display."""
+def build_callbacks(
+    cfg: DictConfig, run_dir: Path, compression: list[Callback] | None = None
+) -> list[Callback]:
+    """Checkpointing (best and last), early stopping, the compression method's `compression`
+    callbacks (weight pruning), the config's `callbacks` (a sweep trial's pruning), display."""
     checkpoint = ModelCheckpoint(
         dirpath=run_dir / CHECKPOINT_DIR,
         filename=BEST_CHECKPOINT,
@@ -120,22 +121,18 @@ def build_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
     callbacks: list[Callback] = [checkpoint, in_checkpoint, RandomStateInCheckpoint()]
     if _enabled(cfg.early_stopping):
         callbacks.append(instantiate(cfg.early_stopping))
-    callbacks += compression_callbacks(cfg, run_dir)  # after early stopping: see its on_fit_end
+    callbacks += compression or []  # after early stopping: see ScheduledPruning's on_fit_end
     if cfg.logger:
         # the lr at each schedule's own interval; the config as flat hyperparameters
         callbacks += [LearningRateMonitor(), LogHyperparameters(cfg)]
-    callbacks += pruning_callbacks(cfg.checkpoint.monitor)  # when run as an Optuna trial
+    callbacks += config_callbacks(cfg)  # e.g. an Optuna trial's pruning (training/hooks.py)
     return callbacks + display_callbacks(cfg)
 
 
-def compression_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
-    """The pruning schedule of `compression=prune_iterative`; nothing for the other options."""
-    if not _enabled(cfg.get("compression")):
-        return []
-    method = instantiate(cfg.compression)
-    if not isinstance(method, IterativePruning):
-        return []
-    return [method.callback(run_dir / CHECKPOINT_DIR)]
+def config_callbacks(cfg: DictConfig) -> list[Callback]:
+    """Every node of the `callbacks` mapping, instantiated by its `_target_`, in key order."""
+    nodes = cfg.get("callbacks") or {}
+    return [instantiate(nodes[name]) for name in sorted(nodes) if _enabled(nodes[name])]
 
 
 def display_callbacks(cfg: DictConfig) -> list[Callback]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import pytorch_lightning as pl
 import torch
@@ -12,7 +12,6 @@ from torch import Tensor, nn
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 
-from trainrig.compression.distillation import Distiller
 from trainrig.data.sharded_batches import data_parallel_share
 from trainrig.training.metric_names import STAGES
 from trainrig.training.optimizers import OptimizerFactory, scale_learning_rates
@@ -20,6 +19,16 @@ from trainrig.training.schedules import build_constant
 
 # (optimizer, total_steps) -> Lightning scheduler config; see trainrig.training.schedules.
 SchedulerFactory = Callable[..., dict[str, Any]]
+
+
+class ExtraLoss(Protocol):
+    """A term mixed into the training loss (distillation's `Distiller`), set on `extra_loss`."""
+
+    def loss(
+        self, student_logits: Tensor, inputs: Tensor, hard_loss: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """(the loss to minimize, the extra term, logged as `train/distill_loss`) for a batch."""
+        ...
 
 
 class Classifier(pl.LightningModule):
@@ -54,7 +63,7 @@ class Classifier(pl.LightningModule):
         for stage in STAGES:
             setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
             setattr(self, f"{stage}_loss", MeanMetric())
-        self.distiller: Distiller | None = None  # set by trainrig.compression for distillation
+        self.distiller: ExtraLoss | None = None  # set by a compression method (distillation)
         self.train_distill_loss = MeanMetric()
 
     def forward(self, x: Tensor) -> Tensor:

@@ -1,5 +1,7 @@
 """Names of the metrics trainrig's classifier logs, shared by validation and the runner."""
 
+from typing import Any
+
 STAGES = ("train", "val", "test")
 METRICS = ("loss", "acc")
 # Metrics a callback (early stopping, checkpointing) may monitor during fit.
@@ -20,3 +22,9 @@ COMPRESSION_REPORT_KEYS = {
 }
 COMPRESSION_METRICS = tuple(COMPRESSION_PREFIX + name for name in COMPRESSION_REPORT_KEYS)
 OBJECTIVES = (*FINAL_METRICS, *COMPRESSION_METRICS)
+
+
+def compression_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """A compression report's compressed side as run metrics: `compression/test_acc`, ... ."""
+    after = report["after"]
+    return {COMPRESSION_PREFIX + k: float(after[key]) for k, key in COMPRESSION_REPORT_KEYS.items()}

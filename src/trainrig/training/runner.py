@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from trainrig.config.errors import ConfigError
 from trainrig.data.stats_cache import cache_normalization
 from trainrig.distributed.checks import check_devices
 from trainrig.rundir.checkpoint_io import SafeCheckpointIO
 from trainrig.rundir.checkpoints import load_config_from_checkpoint, load_fitting_weights
 from trainrig.rundir.results import write_config, write_metrics
 from trainrig.rundir.resume import checkpoint_to_resume, finished_metrics
-from trainrig.sweeps.pruning import raise_if_pruned
 from trainrig.training.build import (
     CHECKPOINT_DIR,
     build_callbacks,
@@ -29,8 +31,10 @@ from trainrig.training.callbacks.config_in_checkpoint import (
     loaded_checkpoint_epoch,
     stored_validation_metrics,
 )
+from trainrig.training.finetune import finetune
+from trainrig.training.hooks import AfterFit, CompressionMethod, CompressionRun
 from trainrig.training.known_noise import silence_known_noise
-from trainrig.training.metric_names import MODEL_SIZE
+from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
 from trainrig.training.summary import print_summary, stop_reason
 
 if TYPE_CHECKING:
@@ -59,13 +63,15 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     data = build_data(cfg)
     cache_normalization(data, run_dir)  # rank 0 wrote it before starting the others
     classifier = build_classifier(cfg, data)
-    if cfg.get("compression"):
-        from trainrig.compression.run import before_training
-
-        before_training(cfg, classifier, data, run_dir)  # refuses a misfit, attaches a teacher
-    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir), data)
+    method, run = _compression(cfg, run_dir, "train")
+    if method is not None:
+        method.prepare(classifier, data, run)  # refuses a misfit, attaches a teacher
+    extra = method.callbacks(run) if method is not None else []
+    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, extra), data)
     trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
-    raise_if_pruned(trainer)  # a pruned Optuna trial ends here, without testing
+    for callback in trainer.callbacks:  # type: ignore[attr-defined]
+        if isinstance(callback, AfterFit):
+            callback.after_fit(trainer)  # a pruned Optuna trial ends here, without testing
     reason = stop_reason(trainer)
     test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
     # the best epoch's validation metrics as its checkpoint stored them, not validated again
@@ -75,15 +81,31 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     )
     metrics = {**val, **test, MODEL_SIZE: float(_parameter_count(classifier))}
     if main_rank:
-        if cfg.get("compression"):  # its figures join the metrics, for sweeps to optimize
-            from trainrig.compression.report import compression_metrics
-            from trainrig.compression.run import compress
-
-            metrics |= compression_metrics(compress(cfg, classifier, data, run_dir))
+        if method is not None:  # its figures join the metrics, for sweeps to optimize
+            metrics |= compression_metrics(method.compress(classifier, data, run))
         write_metrics(run_dir, metrics)
         reason = replace(reason, best_epoch=loaded_checkpoint_epoch(trainer))  # test loaded it
         print_summary(metrics, run_dir, time.monotonic() - started, reason)
     return metrics
+
+
+def _compression(
+    cfg: DictConfig, run_dir: Path, task: Literal["train", "compress"]
+) -> tuple[CompressionMethod | None, CompressionRun]:
+    """`cfg.compression`, instantiated once for the run (None when off), and what it may use."""
+    settings = (
+        OmegaConf.to_container(cfg.compression, resolve=True) if cfg.get("compression") else {}
+    )
+    assert isinstance(settings, dict)
+    run = CompressionRun(
+        run_dir=run_dir,
+        checkpoint_dir=run_dir / CHECKPOINT_DIR,
+        seed=cfg.seed,
+        settings=settings,  # type: ignore[arg-type]
+        finetune=functools.partial(finetune, cfg),
+        task=task,
+    )
+    return (instantiate(cfg.compression) if settings else None), run
 
 
 def _rebuilt_from_checkpoint(
@@ -104,15 +126,19 @@ def _rebuilt_from_checkpoint(
 
 def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Compress the model of the checkpoint at `cfg.ckpt_path` as `cfg.compression` says."""
-    from trainrig.compression.run import check_fits, compress
-
     trained, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
     data.setup("test")
     (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
     settings = OmegaConf.merge(trained, {"trainer": cfg.trainer, "compression": cfg.compression})
     assert isinstance(settings, DictConfig)
-    check_fits(settings, classifier, data)
-    return compress(settings, classifier, data, run_dir)
+    method, run = _compression(settings, run_dir, "compress")
+    if method is None:
+        raise ConfigError(
+            "compression=none: `trainrig compress` needs a compression option, e.g. "
+            "compression=prune_global (`trainrig list compression` shows them)"
+        )
+    method.prepare(classifier, data, run)  # refuses a misfit
+    return method.compress(classifier, data, run)
 
 
 def _parameter_count(module: torch.nn.Module) -> int:
