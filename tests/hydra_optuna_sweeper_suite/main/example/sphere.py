@@ -3,7 +3,7 @@ import hydra
 from omegaconf import DictConfig
 
 
-@hydra.main(config_path="conf", config_name="config")
+@hydra.main(version_base=None, config_path="conf", config_name="config")
 def sphere(cfg: DictConfig) -> float:
     x: float = cfg.x
     y: float = cfg.y
