@@ -17,6 +17,8 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import MISSING, DictConfig
 
+OLD_PACKAGE = "hydra_plugins.hydra_optuna_sweeper"
+
 # Optuna's own defaults, so a hydra-optuna-sweeper config that changes `_target_` still fits.
 SAMPLERS = {
     "tpe": "TPESampler",
@@ -27,6 +29,7 @@ SAMPLERS = {
     "qmc": "QMCSampler",
     "nsgaii": "NSGAIISampler",
 }
+REMOVED_SAMPLERS = {"motpe": "MOTPESampler"}  # Optuna 4 removed it: the sweep says what to use
 MEDIAN = {"_target_": "optuna.pruners.MedianPruner", "n_startup_trials": 5, "n_warmup_steps": 1}
 PRUNERS: dict[str, dict[str, Any]] = {
     "none": {"_target_": "optuna.pruners.NopPruner"},
@@ -60,7 +63,9 @@ class OptunaSweeperConf:
     defaults: list[Any] = field(default_factory=lambda: [{"sampler": "tpe"}, {"pruner": "none"}])
     sampler: Any = MISSING  # from the group hydra/sweeper/sampler
     pruner: Any = MISSING  # from the group hydra/sweeper/pruner
-    direction: Any = "minimize"  # or a list, one per objective of a list `optimized_metric`
+    # or a list, one per objective; None: minimize in another app, in trainrig's derived from
+    # each optimized_metric (checkpoint.mode when it monitors the metric, else its name)
+    direction: Any = None
     storage: Optional[str] = None  # None: sqlite study.db in the sweep directory
     study_name: Optional[str] = None  # None: "trainrig"
     n_trials: int = 20  # in total: a resumed study runs only the missing ones
@@ -73,17 +78,27 @@ class OptunaSweeperConf:
     # {} rather than None, so `hydra.sweeper.params.KEY=...` on the command line has a node to go in
     params: Optional[dict[str, Any]] = field(default_factory=dict)
     custom_search_space: Optional[str] = None  # "module.function(cfg, trial)" suggesting more
+    search_space: Optional[Any] = None  # hydra-optuna-sweeper 1.1's, deprecated: use params
 
 
 store = ConfigStore.instance()
 store.store(group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="trainrig")
-for _name, _class in SAMPLERS.items():
+for _name, _class in {**SAMPLERS, **REMOVED_SAMPLERS}.items():
     _sampler = {"_target_": f"optuna.samplers.{_class}", "seed": None}
     store.store(group="hydra/sweeper/sampler", name=_name, node=_sampler)
 for _name, _node in PRUNERS.items():
     store.store(group="hydra/sweeper/pruner", name=_name, node=_node)
 
-if find_spec("hydra_plugins.hydra_optuna_sweeper") is not None:
+
+def old_plugin_installed() -> bool:
+    """Whether hydra-optuna-sweeper itself is importable (not trainrig's stand-in for its name)."""
+    module = sys.modules.get(OLD_PACKAGE)
+    if module is not None:
+        return not getattr(module, "TRAINRIG_STAND_IN", False)
+    return find_spec(OLD_PACKAGE) is not None
+
+
+if old_plugin_installed():
     print(
         "trainrig: warning: hydra-optuna-sweeper is installed too; it also registers "
         "hydra/sweeper=optuna, and Hydra picks one of the two by import order. "
@@ -106,6 +121,8 @@ class OptunaSweeper(Sweeper):
         from trainrig.sweeps.trial_configs import TrialConfigLoader
 
         self.config: Optional[DictConfig] = config
+        # trainrig's own app (its allow-list, objectives, pruning) or another Hydra app's
+        self.own_app = getattr(task_function, "__module__", "").startswith("trainrig.")
         loader = TrialConfigLoader(hydra_context.config_loader)  # trials compose in ~1/10 the time
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=HydraContext(config_loader=loader, callbacks=hydra_context.callbacks),
@@ -113,8 +130,8 @@ class OptunaSweeper(Sweeper):
             config=config,
         )
 
-    def sweep(self, arguments: list[str]) -> Any:
+    def sweep(self, arguments: list[str]) -> None:
         from trainrig.sweeps.study_loop import run_study
 
         assert self.config is not None
-        return run_study(self.settings, self.config, self.launcher, arguments)
+        run_study(self.settings, self.config, self.launcher, arguments, self.own_app)

@@ -33,15 +33,20 @@ def _named_metric(run: Run) -> str:
     return named if isinstance(named, str) and named else DEFAULT_METRIC
 
 
-def objective_of(runs: list[Run]) -> Objective:
-    """The objective of the first run (runs compared in one report share one, as a rule)."""
-    run = runs[0]
-    metric = _named_metric(run)
-    if run.config.get("checkpoint.monitor") == metric and run.config.get("checkpoint.mode"):
-        mode = run.config["checkpoint.mode"]
+def metric_objective(metric: str, monitor: object, mode: object) -> Objective:
+    """Which way `metric` is better: `mode` ("max"/"min") when the checkpoint's `monitor` is the
+    same metric, else the name's convention. The sweeper derives its direction this way too."""
+    if monitor == metric and mode in ("max", "min"):
         return Objective(metric, mode == "max", f"checkpoint.mode={mode}")
     lower = metric.rsplit("/", 1)[-1].endswith(LOWER_IS_BETTER)
     return Objective(metric, not lower, "by the metric's name")
+
+
+def objective_of(runs: list[Run]) -> Objective:
+    """The objective of the first run (runs compared in one report share one, as a rule)."""
+    run = runs[0]
+    monitor, mode = run.config.get("checkpoint.monitor"), run.config.get("checkpoint.mode")
+    return metric_objective(_named_metric(run), monitor, mode)
 
 
 def sorted_by(objective: Objective, runs: list[Run]) -> list[Run]:

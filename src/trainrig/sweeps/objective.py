@@ -1,9 +1,10 @@
 """One Optuna trial as one Hydra job: sample, launch, read the objective back.
 
 The job's overrides are the fixed overrides plus the trial's parameters (and whatever a
-`custom_search_space` function suggested), then the trial's pruning callback (`pruning.py`).
-A job that raised, returned NaN/inf or the wrong number of values makes the trial FAIL with
-its error; one whose training was pruned makes it PRUNED.
+`custom_search_space` function suggested), then, in trainrig's own app, the trial's pruning
+callback (`pruning.py`). A job that raised, returned NaN/inf or the wrong number of values makes
+the trial FAIL with its error: one log line here, the traceback in the job's log file; one whose
+training was pruned makes it PRUNED.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import logging
 import math
 import os
 import socket
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from trainrig.sweeps.pruning import live_trial, trial_callback_override
+from omegaconf import OmegaConf
+
 from trainrig.sweeps.search_space import SearchSpace
 from trainrig.sweeps.storage import VISIBLE_GPUS, WORKER
 from trainrig.sweeps.tally import NOT_COUNTED, is_surplus
@@ -31,6 +35,21 @@ class TrialFailed(Exception):
 
 class SurplusTrial(Exception):
     """Another worker started the last trial first; this one is recorded as not counted."""
+
+
+class _ReportedFailures(logging.Filter):
+    """Drops Optuna's warning and traceback for a trial failure this module already logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        raised = record.exc_info[1] if record.exc_info else None
+        return not isinstance(raised, TrialFailed | SurplusTrial)
+
+
+def quiet_reported_failures() -> None:
+    """Install the filter on the logger of Optuna's optimize loop (once)."""
+    optimize_log = logging.getLogger("optuna.study._optimize")
+    if not any(isinstance(f, _ReportedFailures) for f in optimize_log.filters):
+        optimize_log.addFilter(_ReportedFailures())
 
 
 def suggest(trial: Any, name: str, distribution: Any) -> Any:
@@ -63,6 +82,21 @@ def _job_error(result: Any) -> BaseException | None:
     return None
 
 
+def _log_traceback(result: Any, error: BaseException) -> None:
+    """Append the job's traceback to its log file (Hydra's job logging file handler, else
+    `<job dir>/<job name>.log`), so the sweep's own output keeps one line per failed trial."""
+    hydra = result.hydra_cfg
+    if hydra is None:
+        return
+    try:
+        name = OmegaConf.select(hydra, "hydra.job_logging.handlers.file.filename")
+        name = name or f"{hydra.hydra.runtime.output_dir}/{hydra.hydra.job.name}.log"
+        with Path(name).open("a", encoding="utf-8") as log_file:
+            log_file.write("".join(traceback.format_exception(error)))
+    except Exception as failure:  # the trial's failure is recorded anyway
+        log.debug("could not write the trial's traceback: %s", failure)
+
+
 def objective_values(result: Any, count: int) -> float | list[float]:
     """The job's objective: `count` finite numbers, else TrialFailed; TrialPruned passes."""
     import optuna
@@ -71,6 +105,7 @@ def objective_values(result: Any, count: int) -> float | list[float]:
     if isinstance(error, optuna.TrialPruned):
         raise error
     if error is not None:
+        _log_traceback(result, error)
         raise TrialFailed(f"{type(error).__name__}: {error}")
     value = result.return_value
     values = list(value) if isinstance(value, (list, tuple)) else [value]
@@ -93,8 +128,13 @@ def make_objective(
     pruner: dict[str, Any] | None,
     extend: Callable[[Any, Any], Any] | None,
     config: Any,
+    own_app: bool = True,
 ) -> Callable[[Any], float | list[float]]:
-    """The function `study.optimize` calls: one trial, run as the Hydra job number trial.number."""
+    """The function `study.optimize` calls: one trial, run as the Hydra job number trial.number.
+
+    In another Hydra app (`own_app` false) the job gets no pruning callback: its task function
+    reports no epochs, and Lightning is not imported.
+    """
 
     def run_trial(trial: Any) -> float | list[float]:
         trial.set_user_attr(WORKER, f"{socket.gethostname()}:{os.getpid()}")
@@ -108,8 +148,13 @@ def make_objective(
         if extend is not None:
             extend(config, trial)
         overrides = [*space.fixed, *(f"{k}={v}" for k, v in trial.params.items())]
-        overrides.append(trial_callback_override(trial, storage, pruner))  # its pruning callback
-        with live_trial(trial):
+        if own_app:
+            from trainrig.sweeps.pruning import live_trial, trial_callback_override
+
+            overrides.append(trial_callback_override(trial, storage, pruner))
+            with live_trial(trial):
+                (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
+        else:
             (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
         try:
             return objective_values(result, len(trial.study.directions))

@@ -1,4 +1,5 @@
-"""What a finished sweep leaves: `summary.json` and `best.yaml`, an experiment ready to commit."""
+"""What a finished sweep leaves: `summary.json`, `best.yaml` (an experiment ready to commit) and
+hydra-optuna-sweeper's `optimization_results.yaml`, for the tools that read it."""
 
 from __future__ import annotations
 
@@ -37,9 +38,22 @@ def summary(study: Any) -> dict[str, Any]:
     return result
 
 
-def best_experiment(params: dict[str, Any], value: float, number: int) -> str:
-    """The best trial's parameters as an experiment file (`# @package _global_`)."""
-    groups = set(group_names())
+def optimization_results(study: Any) -> dict[str, Any]:
+    """hydra-optuna-sweeper's result: `best_params` and `best_value`, or the Pareto front as
+    `solutions` (each `params` and `values`) when the study has several objectives."""
+    if len(study.directions) == 1:
+        best = study.best_trial
+        return {"name": "optuna", "best_params": best.params, "best_value": best.value}
+    front = [{"params": t.params, "values": t.values} for t in study.best_trials]
+    return {"name": "optuna", "solutions": front}
+
+
+def best_experiment(
+    params: dict[str, Any], value: float, number: int, groups: list[str] | None = None
+) -> str:
+    """The best trial's parameters as an experiment file (`# @package _global_`); `groups` are
+    the app's config groups (None: trainrig's)."""
+    groups = group_names() if groups is None else groups
     chosen = {k: v for k, v in params.items() if k in groups}
     dotlist = [f"{k}={v}" for k, v in params.items() if k not in groups]
     experiment: Any = OmegaConf.from_dotlist(dotlist)
@@ -53,11 +67,16 @@ def best_experiment(params: dict[str, Any], value: float, number: int) -> str:
     )
 
 
-def write_outputs(study: Any, sweep_dir: Path) -> None:
-    """Write `summary.json`, and `best.yaml` for a single-objective study with a finished trial."""
+def write_outputs(study: Any, sweep_dir: Path, groups: list[str] | None = None) -> None:
+    """Write `summary.json`; once a trial completed, `optimization_results.yaml`, and `best.yaml`
+    for a single-objective study."""
     result = summary(study)
     write_atomic(sweep_dir / "summary.json", json.dumps(result, indent=2) + "\n")
+    if not result["trials"].get("COMPLETE"):
+        return
+    results = OmegaConf.to_yaml(OmegaConf.create(optimization_results(study)))
+    write_atomic(sweep_dir / "optimization_results.yaml", results)
     best = result.get("best")
     if best is not None:
-        text = best_experiment(best["params"], best["value"], best["number"])
+        text = best_experiment(best["params"], best["value"], best["number"], groups)
         write_atomic(sweep_dir / "best.yaml", text)

@@ -2,8 +2,9 @@
 
 `choice(a, b)` and `a,b` are categorical; `range(start, stop, step)` is stepped and, as in Hydra,
 excludes `stop`; `interval(low, high)` is continuous (integers when both ends are integers);
-`tag(log, ...)` samples on a log scale. Anything else is a fixed override passed to every trial,
-and a key set to null is no part of the search.
+`tag(log, ...)` samples on a log scale; `shuffle(...)` is categorical. Anything else is a fixed
+override passed to every trial; a fixed value given after a sweep of the same key (the command line
+after `params`) pins it, so it is no longer sampled. A key set to null is no part of the search.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def _distribution(override: Override) -> tuple[Any, list[Any] | None]:
         values: list[Any] = list(override.sweep_iterator())
         if not values:
             raise ConfigError(f"{override.key_or_group}: {override.input_line} holds no values")
+        if value.shuffle:  # its values in random order: the order means nothing to a sampler
+            values = sorted(values)
+            return CategoricalDistribution(values), values
         if all(isinstance(v, int) for v in values):
             step = int(value.step or 1)
             return IntDistribution(values[0], values[-1], step=step, log=log), values
@@ -63,16 +67,56 @@ def search_space(params: dict[str, Any], arguments: list[str]) -> SearchSpace:
     lines = [f"{key}={value}" for key, value in _flat(params).items() if value is not None]
     overrides = [_parsed(line) for line in [*lines, *arguments]]
     space = SearchSpace()
+    fixed: dict[tuple[str, str | None], str] = {}
     for override in overrides:
-        if not override.is_sweep_override():
-            space.fixed.append(override.input_line or "")
-            continue
         name = override.get_key_element()
+        sweeps = override.is_sweep_override()
+        # The last override of a key wins, as in Hydra: a fixed value pins a swept key.
+        fixed.pop((override.key_or_group, override.package), None)
+        for earlier in [n for n in space.distributions if _same_key(n, override)]:
+            del space.distributions[earlier]
+            space.grid.pop(earlier, None)
+        if not sweeps:
+            fixed[(override.key_or_group, override.package)] = override.input_line or ""
+            continue
         distribution, values = _distribution(override)
         space.distributions[name] = distribution
         if values is not None:
             space.grid[name] = values
+    space.fixed = list(fixed.values())
     return space
+
+
+def _same_key(name: str, override: Override) -> bool:
+    """Whether the parameter `name` (`key`, `+key`, `pkg@key`) sets the key of `override`."""
+    return name.lstrip("+~") == override.get_key_element().lstrip("+~")
+
+
+def legacy_search_space(nodes: Mapping[str, Any]) -> dict[str, Any]:
+    """hydra-optuna-sweeper 1.x's deprecated `search_space` ({key: {type, low, high, ...}}) as
+    Optuna distributions; `params` replaced it."""
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+    )
+
+    built: dict[str, Any] = {}
+    for key, node in nodes.items():
+        kind = node.get("type") if isinstance(node, Mapping) else None
+        step, log = node.get("step"), bool(node.get("log", False))
+        if kind == "categorical":
+            built[key] = CategoricalDistribution(list(node["choices"]))
+        elif kind == "int":
+            built[key] = IntDistribution(node["low"], node["high"], step=step or 1, log=log)
+        elif kind == "float":
+            built[key] = FloatDistribution(node["low"], node["high"], step=step, log=log)
+        else:
+            raise ConfigError(
+                f"hydra.sweeper.search_space.{key}: type must be categorical, int or float, got "
+                f"{kind!r}; better, move it to hydra.sweeper.params (e.g. {key}: interval(0, 1))"
+            )
+    return built
 
 
 def _flat(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -24,11 +24,17 @@ from trainrig.config.errors import ConfigError
 from trainrig.config.target_allowlist import OPT_IN, check_callable_name, check_targets_resolve
 from trainrig.rundir.redaction import redact_logs
 from trainrig.rundir.results import write_atomic
-from trainrig.sweeps.objective import SurplusTrial, TrialFailed, make_objective
+from trainrig.sweeps.directions import app_objectives, trainrig_objectives
+from trainrig.sweeps.objective import (
+    SurplusTrial,
+    TrialFailed,
+    make_objective,
+    quiet_reported_failures,
+)
 from trainrig.sweeps.outputs import write_outputs
 from trainrig.sweeps.plots import write_plots
 from trainrig.sweeps.progress import best_trials_table, console, progress_line
-from trainrig.sweeps.search_space import SearchSpace, search_space
+from trainrig.sweeps.search_space import SearchSpace, legacy_search_space, search_space
 from trainrig.sweeps.storage import fail_stale_trials, open_study, storage_url
 from trainrig.sweeps.tally import Tally
 from trainrig.sweeps.workers import (
@@ -56,6 +62,11 @@ def _sampler(node: Any, space: SearchSpace, seed_offset: int = 0) -> Any:
     Each worker adds its number to a fixed seed, so workers do not suggest the same trials.
     """
     settings = _settings_dict(node)
+    if str(settings.get("_target_", "")).endswith("MOTPESampler"):
+        raise ConfigError(
+            "hydra/sweeper/sampler=motpe: the 'motpe' sampler was removed in Optuna 4.0; use "
+            "hydra/sweeper/sampler=tpe (it handles several objectives) or nsgaii"
+        )
     if settings.get("seed") is not None:
         settings["seed"] = int(settings["seed"]) + seed_offset
     if str(settings.get("_target_", "")).endswith("GridSampler"):
@@ -80,24 +91,13 @@ def check_sweeper_targets(settings: dict[str, Any], allow_any: bool) -> None:
         check_callable_name("hydra.sweeper.custom_search_space", str(extend))
 
 
-def _metrics(config: DictConfig) -> list[str]:
-    wanted = config.get("optimized_metric", "objective")
-    return [str(wanted)] if isinstance(wanted, str) else [str(m) for m in wanted]
-
-
-def _directions(direction: Any, count: int) -> list[str]:
-    directions = [direction] * count if isinstance(direction, str) else list(direction)
-    if len(directions) != count or any(d not in ("minimize", "maximize") for d in directions):
-        raise ConfigError(
-            f"hydra.sweeper.direction: {direction!r} does not fit {count} objective(s); give "
-            "minimize or maximize, or a list of them with one per optimized_metric"
-        )
-    return directions
-
-
-def _pruner(settings: dict[str, Any], config: DictConfig, directions: list[str]) -> Any:
+def _pruner(
+    settings: dict[str, Any], config: DictConfig, directions: list[str], own_app: bool
+) -> Any:
     """The pruner's config, checked against the metric the training reports each epoch."""
     pruner = _settings_dict(settings.get("pruner") or {"_target_": "optuna.pruners.NopPruner"})
+    if not own_app:  # another app's task function reports no intermediate values
+        return None
     if pruner["_target_"].endswith("NopPruner"):
         return pruner if len(directions) == 1 else None
     if len(directions) > 1:
@@ -116,16 +116,19 @@ def _check_failure_rate(study: Any, max_failure_rate: float) -> None:
     tally = Tally.of(study)
     failed = tally.states["FAIL"]
     if tally.finished and failed / tally.finished > max_failure_rate:
+        errors = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
+        last = f"; the last: {errors[-1]}" if errors else ""
         raise ConfigError(
             f"{failed} of {tally.finished} trials failed, more than "
-            f"hydra.sweeper.max_failure_rate={max_failure_rate}; see each trial's error in the "
-            "study's user attributes and its job directory"
+            f"hydra.sweeper.max_failure_rate={max_failure_rate}{last}; see each trial's error in "
+            "the study's user attributes and the traceback in its job directory's log"
         )
 
 
 def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
     """Run trials in this process until the study holds n_trials finished ones."""
     warm = False
+    quiet_reported_failures()
     while True:
         fail_stale_trials(study)
         tally = Tally.of(study)
@@ -203,20 +206,46 @@ def _check_counts(settings: dict[str, Any]) -> None:
             raise ConfigError(f"hydra.sweeper.{key}: must be >= {least}, got {value}")
 
 
+def _space(settings: dict[str, Any], arguments: list[str]) -> SearchSpace:
+    """`params` and the command line's overrides, after the deprecated `search_space` key."""
+    space = search_space(dict(settings.get("params") or {}), arguments)
+    legacy = settings.get("search_space")
+    if legacy:
+        log.warning(
+            "hydra.sweeper.search_space is deprecated (hydra-optuna-sweeper 1.1): write "
+            "hydra.sweeper.params, e.g. x: interval(-5.5, 5.5)"
+        )
+        for name, distribution in legacy_search_space(legacy).items():
+            space.distributions.setdefault(name, distribution)
+            if hasattr(distribution, "choices"):
+                space.grid.setdefault(name, list(distribution.choices))
+    return space
+
+
 def run_study(
-    settings: dict[str, Any], config: DictConfig, launcher: Any, arguments: list[str]
-) -> Any:
-    """Run trials until the study holds `n_trials` finished ones; write the sweep's outputs."""
+    settings: dict[str, Any],
+    config: DictConfig,
+    launcher: Any,
+    arguments: list[str],
+    own_app: bool = True,
+) -> None:
+    """Run trials until the study holds `n_trials` finished ones; write the sweep's outputs.
+
+    `own_app`: the task is trainrig's (its allow-list, objectives and pruning apply); otherwise
+    another Hydra app's, whose sweeper settings are its own code, as with hydra-optuna-sweeper.
+    """
     _check_counts(settings)
     sweep_dir = Path(config.hydra.sweep.dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     redact_logs()
     write_atomic(sweep_dir / "multirun.yaml", OmegaConf.to_yaml(config))  # passwords redacted
-    check_sweeper_targets(settings, config.get(OPT_IN) is True)
-    space = search_space(dict(settings.get("params") or {}), arguments)
-    metrics = _metrics(config)
-    directions = _directions(settings.get("direction", "minimize"), len(metrics))
-    pruner = _pruner(settings, config, directions)
+    if own_app:
+        check_sweeper_targets(settings, config.get(OPT_IN) is True)
+        metrics, directions = trainrig_objectives(settings.get("direction"), config)
+    else:
+        metrics, directions = app_objectives(settings.get("direction"))
+    space = _space(settings, arguments)
+    pruner = _pruner(settings, config, directions, own_app)
     n_trials = int(settings.get("n_trials", 20))
     max_failure_rate = float(settings.get("max_failure_rate", 0.5))
 
@@ -244,6 +273,7 @@ def run_study(
         pruner,
         get_method(extend) if extend else None,
         config,
+        own_app,
     )
 
     def worker(index: int) -> None:
@@ -256,10 +286,15 @@ def run_study(
         run_pool(settings, sweep_dir, study, worker, show)
     else:
         work(study, objective, n_trials, show)
-    write_outputs(study, sweep_dir)
+    write_outputs(study, sweep_dir, None if own_app else _app_groups(config))
     console.print(best_trials_table(study, metrics))
     _write_plots(study, sweep_dir / "plots")
-    return study
+
+
+def _app_groups(config: DictConfig) -> list[str]:
+    """Another app's config groups (its defaults' choices, Hydra's own left out)."""
+    choices = OmegaConf.select(config, "hydra.runtime.choices") or {}
+    return [str(g) for g in choices if not str(g).startswith("hydra/")]
 
 
 def _write_plots(study: Any, plots_dir: Path) -> None:
