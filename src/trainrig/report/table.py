@@ -6,13 +6,17 @@ from dataclasses import dataclass
 
 from trainrig.config.flat import Scalar
 from trainrig.report.discover import Run
+from trainrig.sweeps import PRUNING_CALLBACK
 
 ABSENT = "—"
+# The trial's identity, not a setting: it differs between every two trials of a sweep.
+TRIAL_KEYS = f"callbacks.{PRUNING_CALLBACK}."
 
 
 def differing_keys(runs: list[Run]) -> list[str]:
-    """Config keys whose value is not the same in every run (absent counts as a value)."""
-    keys = sorted({key for run in runs for key in run.config})
+    """Config keys whose value is not the same in every run (absent counts as a value), leaving
+    out the sweep trial's own bookkeeping."""
+    keys = sorted({k for run in runs for k in run.config if not k.startswith(TRIAL_KEYS)})
     return [k for k in keys if len({repr(run.config.get(k, ABSENT)) for run in runs}) > 1]
 
 

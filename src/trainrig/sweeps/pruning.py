@@ -21,7 +21,8 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.trainer.states import TrainerFn
 
-CALLBACK_KEY = "optuna_pruning"  # the trial's entry under the config's `callbacks`
+from trainrig.sweeps import PRUNING_CALLBACK
+
 _live_trials: dict[tuple[str, int], Any] = {}  # (study name, number) -> trial of this process
 
 
@@ -71,7 +72,7 @@ def trial_callback_override(trial: Any, storage: str, pruner: dict[str, Any] | N
         "monitor": Interpolation("${checkpoint.monitor}"),
         "_recursive_": False,  # the pruner stays a config, built only where it is used (rank 0)
     }
-    return f"++callbacks.{CALLBACK_KEY}={_hydra_value(node)}"
+    return f"++callbacks.{PRUNING_CALLBACK}={_hydra_value(node)}"
 
 
 def _reconnected(storage: str, study_name: str, number: int, pruner: Any) -> Any:
