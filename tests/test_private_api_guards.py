@@ -91,3 +91,48 @@ def test_a_key_below_a_null_node_is_recognized_from_the_frames_that_raised_it() 
     except AssertionError as error:
         message = override_below_null(error)
     assert message is not None and message.startswith("a.b.c.d=1: a.b is null, so it has no keys")
+
+
+def test_optuna_logs_a_failed_trial_on_the_logger_of_its_optimize_module() -> None:
+    """sweeps/objective.py filters `optuna.study._optimize`'s logger: the failed-trial warning a
+    sweep already reported in one line must come from that logger, or the filter drops nothing."""
+    import logging
+
+    import optuna
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("optuna.study._optimize")
+    handler = Keep()
+    logger.addHandler(handler)
+    try:
+        study = optuna.create_study()
+
+        def fails(trial: optuna.Trial) -> float:
+            raise ValueError("no")
+
+        study.optimize(fails, n_trials=1, catch=(ValueError,))
+    finally:
+        logger.removeHandler(handler)
+    assert any("failed" in r.getMessage() and r.name == logger.name for r in records)
+
+
+def test_hydra_file_config_source_is_the_class_options_config_source_extends() -> None:
+    """hydra_plugins/trainrig_config_search's OptionsConfigSource subclasses Hydra's internal
+    FileConfigSource (file:// option files) and overrides only `scheme` and `load_config`."""
+    from hydra._internal.core_plugins.file_config_source import FileConfigSource
+    from hydra.plugins.config_source import ConfigSource
+
+    from hydra_plugins.trainrig_config_search.trainrig_config_search import OptionsConfigSource
+
+    assert issubclass(FileConfigSource, ConfigSource)
+    assert FileConfigSource.scheme() == "file"
+    assert list(inspect.signature(FileConfigSource.load_config).parameters) == [
+        "self",
+        "config_path",
+    ]
+    assert issubclass(OptionsConfigSource, FileConfigSource)
