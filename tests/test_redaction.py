@@ -140,3 +140,7 @@ def test_a_sweep_on_a_password_url_writes_no_password(
         assert SECRET not in text, path
     assert "trainrig:***@" in files[tmp_path / "sweep" / "multirun.yaml"]
     assert SECRET not in result.stdout + result.stderr
+    checkpoints = list((tmp_path / "sweep").rglob("*.ckpt"))  # they store the trial's config
+    assert checkpoints
+    for checkpoint in checkpoints:
+        assert SECRET.encode() not in checkpoint.read_bytes(), checkpoint

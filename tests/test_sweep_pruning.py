@@ -12,7 +12,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
 from hydra_plugins.trainrig_optuna_sweeper.optuna_sweeper import PRUNERS, SAMPLERS
-from trainrig.sweeps.pruning import trial_callback_override
+from trainrig.sweeps.pruning import STORAGE_ENV, trial_callback_override
 
 from .conftest import CliRunner
 
@@ -74,7 +74,7 @@ def test_a_training_in_another_process_reports_to_its_trial_and_is_pruned(
     pruner = {"_target_": "optuna.pruners.ThresholdPruner", "lower": 1.01}
     result = trainrig_cli(
         "train", "trainer=smoke", "trainer.max_epochs=3",
-        trial_callback_override(trial, storage, pruner), cwd=tmp_path,
+        trial_callback_override(trial, pruner), cwd=tmp_path, env={STORAGE_ENV: storage},
     )  # fmt: skip
     assert result.returncode != 0
     assert "pruned after epoch 0" in result.stderr

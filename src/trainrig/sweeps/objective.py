@@ -151,8 +151,8 @@ def make_objective(
         if own_app:
             from trainrig.sweeps.pruning import live_trial, trial_callback_override
 
-            overrides.append(trial_callback_override(trial, storage, pruner))
-            with live_trial(trial):
+            overrides.append(trial_callback_override(trial, pruner))
+            with live_trial(trial, storage):
                 (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
         else:
             (result,) = launcher.launch([overrides], initial_job_idx=trial.number)

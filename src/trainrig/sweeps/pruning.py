@@ -2,7 +2,10 @@
 
 The sweeper hands the callback to the training through the config's `callbacks` hook
 (training/hooks.py): each trial's overrides end in `++callbacks.optuna_pruning={...}` with the
-trial's identity as plain values (storage URL, study name, trial number, pruner). So a trial
+trial's identity as plain values (study name, trial number, pruner). The storage URL may hold a
+password, so it never enters a command line, a log or a stored config: it travels in the
+environment variable TRAINRIG_OPTUNA_STORAGE, which the sweeper sets while a trial's job runs and
+DDP ranks and worker processes inherit. So a trial
 reports the same way in the sweeper's process, in a worker process, on another machine, and from
 every rank of a DDP trial (ranks compose the job's overrides again; only rank 0 talks to the
 study, and the decision is broadcast so all ranks stop together). After fit, the runner calls
@@ -12,6 +15,7 @@ own process the live trial object is used (`live_trial`), which saves reconnecti
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -23,18 +27,26 @@ from pytorch_lightning.trainer.states import TrainerFn
 
 from trainrig.sweeps import PRUNING_CALLBACK
 
+STORAGE_ENV = "TRAINRIG_OPTUNA_STORAGE"
 _live_trials: dict[tuple[str, int], Any] = {}  # (study name, number) -> trial of this process
 
 
 @contextmanager
-def live_trial(trial: Any) -> Iterator[None]:
-    """While the trial's job runs in this process, its callback uses `trial` itself."""
+def live_trial(trial: Any, storage: str) -> Iterator[None]:
+    """While the trial's job runs in this process, its callback uses `trial` itself; processes it
+    starts (DDP ranks) find the study's storage in the environment."""
     key = (trial.study.study_name, trial.number)
     _live_trials[key] = trial
+    before = os.environ.get(STORAGE_ENV)
+    os.environ[STORAGE_ENV] = storage
     try:
         yield
     finally:
         _live_trials.pop(key, None)
+        if before is None:
+            os.environ.pop(STORAGE_ENV, None)
+        else:
+            os.environ[STORAGE_ENV] = before
 
 
 class Interpolation(str):
@@ -61,11 +73,10 @@ def _hydra_value(value: Any) -> str:
     return "'" + text.replace("${", "\\${") + "'"
 
 
-def trial_callback_override(trial: Any, storage: str, pruner: dict[str, Any] | None) -> str:
+def trial_callback_override(trial: Any, pruner: dict[str, Any] | None) -> str:
     """The override that gives `trial`'s training its pruning callback (for its last place)."""
     node = {
         "_target_": f"{__name__}.OptunaPruning",
-        "storage": storage,
         "study_name": trial.study.study_name,
         "trial_number": trial.number,
         "pruner": pruner,
@@ -93,15 +104,25 @@ def _reconnected(storage: str, study_name: str, number: int, pruner: Any) -> Any
     return optuna.trial.Trial(study, trial_id)
 
 
+def _storage_from_environment() -> str:
+    storage = os.environ.get(STORAGE_ENV)
+    if not storage:
+        raise RuntimeError(
+            f"callbacks.{PRUNING_CALLBACK}: the study's storage URL comes from the environment "
+            f"variable {STORAGE_ENV}, which trainrig's sweeper sets while a trial runs; set it to "
+            "the sweep's storage (e.g. sqlite:///outputs/sweeps/NAME/study.db) to run a trial alone"
+        )
+    return storage
+
+
 class OptunaPruning(pl.Callback):
     """Reports `monitor` after each epoch's validation (stopping training when the pruner says so)
     and the fit's duration (user attribute `fit_seconds`) to the trial; `after_fit` raises
     optuna.TrialPruned when it stopped the training."""
 
     def __init__(
-        self, storage: str, study_name: str, trial_number: int, monitor: str, pruner: Any = None
+        self, study_name: str, trial_number: int, monitor: str, pruner: Any = None
     ) -> None:
-        self.storage = storage
         self.study_name = study_name
         self.trial_number = trial_number
         self.monitor = monitor
@@ -115,7 +136,7 @@ class OptunaPruning(pl.Callback):
         if self._trial is None:
             live = _live_trials.get((self.study_name, self.trial_number))
             self._trial = live or _reconnected(
-                self.storage, self.study_name, self.trial_number, self.pruner
+                _storage_from_environment(), self.study_name, self.trial_number, self.pruner
             )
         return self._trial
 
