@@ -55,7 +55,7 @@ def _modes(model: nn.Module) -> list[bool]:
 @pytest.mark.usefixtures("onnx_packages")
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_exported_model_matches_torch_on_another_batch_size(name: str, tmp_path: Path) -> None:
-    from trainrig.compression.onnx_export import check_onnx, export_onnx
+    from trainrig.compression.onnx_files import check_onnx, export_onnx
 
     model = _trained_like(name).eval()
     path = tmp_path / f"{name}.onnx"
@@ -70,7 +70,7 @@ def test_exported_model_matches_torch_on_another_batch_size(name: str, tmp_path:
 
 @pytest.mark.usefixtures("onnx_packages")
 def test_a_training_model_is_exported_in_eval_mode_and_stays_in_training(tmp_path: Path) -> None:
-    from trainrig.compression.onnx_export import check_onnx, export_onnx
+    from trainrig.compression.onnx_files import check_onnx, export_onnx
 
     model = _trained_like("cnn").train()
     state = {key: value.clone() for key, value in model.state_dict().items()}
@@ -86,7 +86,7 @@ def test_a_training_model_is_exported_in_eval_mode_and_stays_in_training(tmp_pat
 
 @pytest.mark.usefixtures("onnx_packages")
 def test_check_onnx_raises_when_the_model_differs(tmp_path: Path) -> None:
-    from trainrig.compression.onnx_export import check_onnx, export_onnx
+    from trainrig.compression.onnx_files import check_onnx, export_onnx
 
     model = _trained_like("mlp").eval()
     path = export_onnx(model, torch.randn(EXPORT_BATCH, *INPUT_SHAPE), tmp_path / "mlp.onnx")
@@ -105,11 +105,11 @@ def test_without_the_onnx_packages_export_names_the_extra(
     for package in ("onnx", "onnxscript", "onnxruntime"):
         monkeypatch.setitem(sys.modules, package, None)  # `import package` now fails
     # The module itself imports without them.
-    monkeypatch.delitem(sys.modules, "trainrig.compression.onnx_export", raising=False)
-    onnx_export = importlib.import_module("trainrig.compression.onnx_export")
+    monkeypatch.delitem(sys.modules, "trainrig.compression.onnx_files", raising=False)
+    onnx_files = importlib.import_module("trainrig.compression.onnx_files")
 
     with pytest.raises(ConfigError, match=r"pip install 'trainrig\[onnx\]'"):
-        onnx_export.export_onnx(
+        onnx_files.export_onnx(
             _trained_like("mlp").eval(), torch.randn(1, *INPUT_SHAPE), tmp_path / "m.onnx"
         )
     assert list(tmp_path.iterdir()) == []

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trainrig.compression.onnx_files import Export, check_onnx, export_onnx
+from trainrig.compression.onnx_files import Export
 from trainrig.compression.run import CompressionSteps
 from trainrig.config.signature import option
-
-__all__ = ["ExportOnly", "check_onnx", "export_onnx"]
 
 
 @option("compression")
