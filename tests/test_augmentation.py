@@ -15,7 +15,7 @@ from trainrig.augmentation.batch_augmentation import BatchAugmentation
 from trainrig.augmentation.batched import build_augmentation, zoom_bounds
 from trainrig.augmentation.random_affine import RandomAffine
 from trainrig.data.in_memory import InMemoryDataModule
-from trainrig.training.classifier import Classifier
+from tests.task_modules import classification_module
 
 SHAPE = (3, 16, 16)
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -105,7 +105,7 @@ def test_mixing_gives_soft_targets_and_the_mixed_loss(mix: dict[str, float]) -> 
     assert torch.allclose(soft.sum(dim=1), torch.ones(8))
     assert (soft.max(dim=1).values >= 0.5 - 1e-6).all()  # the larger share names the class
     logits = torch.randn(8, 4)
-    classifier = Classifier(nn.Identity(), num_classes=4, optimizer=torch.optim.SGD)
+    classifier = classification_module(nn.Identity(), 4, optimizer=torch.optim.SGD)
     loss = classifier._step((logits, soft), "train")
     expected = -(soft * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
@@ -128,7 +128,7 @@ def test_only_training_batches_are_augmented() -> None:
     data = InMemoryDataModule(split, split, split, num_classes=2, batch_size=8)
     augmentation = CountingAugmentation()
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
-    classifier = Classifier(model, 2, optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1),
+    classifier = classification_module(model, 2, optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1),
                             augmentation=augmentation)  # fmt: skip
     trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False)  # fmt: skip

@@ -21,13 +21,39 @@ BAD_TRAIN_OVERRIDES = [
     ("fractional-epochs", ["trainer.max_epochs=1.5"], "trainer.max_epochs: expected int"),
     ("dropout-above-1", ["model.dropout=1.5"], "model.dropout: must be < 1, got 1.5"),
     ("bad-mode", ["early_stopping.mode=up"], "early_stopping.mode: 'up' is not allowed; choose"),
-    ("deleted-mode", ["~early_stopping.mode"], "early_stopping.mode: a value is required"),
+    (
+        "deleted-label-column",
+        ["data=csv", "~data.label_column"],
+        "data.label_column: a value is required",
+    ),
     (
         "unlogged-monitor",
         ["early_stopping.monitor=val/accuracy"],
-        "early_stopping.monitor: 'val/accuracy' is not allowed; choose one of val/loss, val/acc",
+        "early_stopping.monitor: val/accuracy will not be logged; task=classification with "
+        "metrics ['acc'] logs val/loss, val/acc, train/loss, train/acc",
     ),
-    ("unknown-objective", ["optimized_metric=val/f1"], "optimized_metric: 'val/f1' is not allowed"),
+    (
+        "unknown-objective",
+        ["optimized_metric=val/f1"],
+        "optimized_metric: val/f1 is not among a finished run's metrics; choose from val/loss, val/acc",
+    ),
+    (
+        "unknown-metric",
+        ["metrics=[acc,r2]"],
+        "metrics.r2: task=classification has no metric 'r2'; choose from acc, f1, precision",
+    ),
+    (
+        "mode-against-metric",
+        [
+            "task=regression",
+            "data=diabetes",
+            "model=mlp",
+            "augmentation=none",
+            "checkpoint.monitor=val/r2",
+            "checkpoint.mode=min",
+        ],
+        "checkpoint.mode: val/r2 is better high, but checkpoint.mode=min; set checkpoint.mode=max",
+    ),
     (
         "no-data-left-to-train",
         ["data.val_fraction=0.6", "data.test_fraction=0.5"],

@@ -18,7 +18,7 @@ from trainrig.data.image_folder import build_image_folder
 from trainrig.data.in_memory import InMemoryDataModule
 from trainrig.data.streaming import StreamingDataModule
 from trainrig.models.cnn import build_cnn
-from trainrig.training.build import build_classifier, build_data
+from trainrig.training.build import build_module, build_data
 from trainrig.training.runner import train
 
 from .data_files import write_csv, write_png_tree
@@ -107,7 +107,7 @@ def test_image_augmentation_on_tabular_data_names_the_way_out(
     )
     cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
     with pytest.raises(ConfigError, match=r"not images; .* use augmentation=none"):
-        build_classifier(cfg, build_data(cfg))
+        build_module(cfg, build_data(cfg))
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_streamed_folder_trains_with_per_sample_cpu_augmentation(
     metrics = train(cfg, tmp_path / "run")
     assert 0.0 <= metrics["test/acc"] <= 1.0
     data = build_data(cfg)
-    classifier = build_classifier(cfg, data)
+    classifier = build_module(cfg, data)
     assert data.train_transform is not None  # the workers augment; the batch step only mixes
     assert isinstance(classifier.augmentation.transforms, nn.Identity)  # type: ignore[union-attr]
     x, _ = next(iter(data.train_dataloader()))

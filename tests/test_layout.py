@@ -14,7 +14,7 @@ from .conftest import REPO_ROOT
 
 ARCHITECTURE = REPO_ROOT / "docs" / "architecture.md"
 PACKAGE = REPO_ROOT / "src" / "trainrig"
-MAX_PACKAGE_ENTRIES = 13
+MAX_PACKAGE_ENTRIES = 14  # a dozen packages by concern, plus __init__ and __main__
 _ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(.*?)\s*\|\s*$")
 
 

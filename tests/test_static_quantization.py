@@ -15,7 +15,7 @@ from trainrig.compression.static_quantization import StaticQuantization
 from trainrig.config.errors import ConfigError
 from trainrig.data.normalization import Standardize, channel_stats
 from trainrig.models.cnn import build_cnn
-from trainrig.training.classifier import Classifier
+from tests.task_modules import classification_module
 
 BATCH_SHAPE = (64, 1, 8, 8)
 CALIBRATION_BATCHES = 8
@@ -34,12 +34,12 @@ def _saved_bytes(model: nn.Module) -> int:
 
 @pytest.fixture(scope="module")
 def float_model() -> nn.Module:
-    """The CNN behind a Standardize, as trainrig's Classifier runs it (random weights, eval)."""
+    """The CNN behind a Standardize, as trainrig's SupervisedModule runs it (random weights, eval)."""
     torch.manual_seed(0)
     mean, std = channel_stats(torch.cat(_batches(4, seed=1)))
-    classifier = Classifier(
+    classifier = classification_module(
         build_cnn((1, 8, 8), 10),
-        num_classes=10,
+        10,
         optimizer=lambda module: torch.optim.SGD(module.parameters(), lr=0.1),
         normalization=Standardize(mean, std),
     )

@@ -25,8 +25,8 @@ from trainrig.config.signature import option
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
-    from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
+    from trainrig.training.supervised import SupervisedModule
 
 
 def _one_teacher(teacher_ckpt: str | None, teacher_experiment: str | None, **_: Any) -> None:
@@ -54,7 +54,7 @@ class Distillation(CompressionSteps):
     name: str = "distill"
     export: Export = None
 
-    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+    def prepare(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> None:
         """Load (or first train) the teacher, and have the classifier learn from it."""
         if run.task == "compress":
             raise ConfigError(
@@ -70,7 +70,7 @@ class Distillation(CompressionSteps):
         teacher = load_teacher(Path(path), data)
         classifier.distiller = Distiller(teacher, self.temperature, self.alpha)
 
-    def reference(self, classifier: Classifier, run: CompressionRun) -> nn.Module:
+    def reference(self, classifier: SupervisedModule, run: CompressionRun) -> nn.Module:
         """The teacher: a distilled student is compressed by its training, the model as it is."""
         assert isinstance(classifier.distiller, Distiller), "prepare attaches the teacher"
         return classifier.distiller.teacher.cpu()
@@ -127,7 +127,7 @@ def load_teacher(path: Path, data: Any) -> nn.Module:
     import torch
 
     from trainrig.rundir.checkpoints import load_config_from_checkpoint
-    from trainrig.training.build import build_classifier
+    from trainrig.training.build import build_module
 
     if not path.is_file():
         raise ConfigError(
@@ -135,7 +135,7 @@ def load_teacher(path: Path, data: Any) -> nn.Module:
             "(trainrig train ...) and pass its checkpoints/best.ckpt"
         )
     teacher_cfg = load_config_from_checkpoint(path)
-    teacher = build_classifier(teacher_cfg, data)
+    teacher = build_module(teacher_cfg, data)
     state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
     try:
         teacher.load_state_dict(state)

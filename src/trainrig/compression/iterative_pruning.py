@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from torch import nn
 
     from trainrig.compression.scheduled_pruning import ScheduledPruning
-    from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
+    from trainrig.training.supervised import SupervisedModule
 
 # The dense weights just before the first pruning step: the report's "before" side.
 DENSE_FILE = "before_pruning.pt"
@@ -70,7 +70,7 @@ class IterativePruning(CompressionSteps):
         """The schedule's callback: the model is pruned while it trains, and stays as it is."""
         return [self.callback(run.checkpoint_dir)]
 
-    def reference(self, classifier: Classifier, run: CompressionRun) -> nn.Module:
+    def reference(self, classifier: SupervisedModule, run: CompressionRun) -> nn.Module:
         """The dense weights saved just before the first pruning step (when there are some)."""
         import torch
 

@@ -21,8 +21,8 @@ from trainrig.config.signature import option
 if TYPE_CHECKING:
     from torch import nn
 
-    from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
+    from trainrig.training.supervised import SupervisedModule
 
 Share = Annotated[float, Ge(0), Lt(1)]  # of the weights pruned
 
@@ -64,7 +64,7 @@ class Pruning(CompressionSteps):
             else:
                 prune.ln_structured(module, weight, amount=self.amount, n=self.norm, dim=0)
 
-    def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
+    def compressed(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> nn.Module:
         """The classifier pruned in place, fine-tuned with the masks on, masks folded in."""
         self.apply(classifier.model)
         if self.finetune_epochs:

@@ -19,8 +19,8 @@ from trainrig.config.signature import option
 if TYPE_CHECKING:
     from torch import nn
 
-    from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
+    from trainrig.training.supervised import SupervisedModule
 
 
 @option("compression")
@@ -41,10 +41,10 @@ class DynamicQuantization(CompressionSteps):
                 "or a pruning option"
             )
 
-    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+    def prepare(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> None:
         self.check(classifier)
 
-    def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
+    def compressed(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> nn.Module:
         return self.quantized(classifier)
 
     def quantized(self, model: nn.Module) -> nn.Module:

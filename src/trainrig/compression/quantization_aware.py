@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
+    from trainrig.training.supervised import SupervisedModule
 
 
 @option("compression")
@@ -46,10 +46,10 @@ class QuantizationAwareTraining(CompressionSteps):
         require_fx_quantization(self.name)
         self.prepared(copy.deepcopy(model).cpu(), example.cpu())
 
-    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+    def prepare(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> None:
         self.check(classifier.model, dummy_input(data))
 
-    def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
+    def compressed(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> nn.Module:
         """The classifier with its model fake-quantized, fine-tuned, then converted to int8."""
         classifier.model = self.prepared(classifier.model, dummy_input(data))
         run.finetune(classifier, data, self.qat_epochs)

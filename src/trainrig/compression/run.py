@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from pytorch_lightning.callbacks import Callback
     from torch import nn
 
-    from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
+    from trainrig.training.supervised import SupervisedModule
 
 REPORT_FILE = "compression.json"
 COMPRESSED_FILE = "compressed.pt"
@@ -37,22 +37,24 @@ class CompressionSteps:
     """The interface's defaults (nothing to check, no callbacks, the model as it is) and the
     shared `compress`; each method overrides what it does differently."""
 
-    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+    def prepare(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> None:
         """Refuse, before any training, a model this method cannot compress (default: any fits)."""
 
     def callbacks(self, run: CompressionRun) -> list[Callback]:
         """The callbacks the fit needs (default: none)."""
         return []
 
-    def reference(self, classifier: Classifier, run: CompressionRun) -> nn.Module:
+    def reference(self, classifier: SupervisedModule, run: CompressionRun) -> nn.Module:
         """What the report compares with (default: the trained model itself)."""
         return classifier
 
-    def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
+    def compressed(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> nn.Module:
         """The compressed model (default: the trained model as it is)."""
         return classifier
 
-    def compress(self, classifier: Classifier, data: Any, run: CompressionRun) -> dict[str, Any]:
+    def compress(
+        self, classifier: SupervisedModule, data: Any, run: CompressionRun
+    ) -> dict[str, Any]:
         """Compress `classifier` (in place, or a quantized copy), save it, report both sides."""
         import torch
 

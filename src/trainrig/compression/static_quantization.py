@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from trainrig.training.classifier import Classifier
     from trainrig.training.hooks import CompressionRun
+    from trainrig.training.supervised import SupervisedModule
 
 
 @option("compression")
@@ -58,10 +58,10 @@ class StaticQuantization(CompressionSteps):
         trial = copy.deepcopy(model).cpu().eval()
         prepare(trial, example.cpu(), self.backend, self.name, qat=False)
 
-    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+    def prepare(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> None:
         self.check(classifier, dummy_input(data))
 
-    def compressed(self, classifier: Classifier, data: Any, run: CompressionRun) -> nn.Module:
+    def compressed(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> nn.Module:
         """An int8 copy, calibrated on training batches, with the `rescale` the report reads."""
         import torch
 

@@ -7,11 +7,14 @@ from typing import Any
 from trainrig.compression.iterative_pruning import IterativePruning
 from trainrig.config.errors import ConfigError
 from trainrig.config.signature import builder_for
+from trainrig.tasks.names_check import check_metric_names
 from trainrig.training.metric_names import COMPRESSION_PREFIX
 
 
 def check_across_groups(values: dict[str, Any], task: str) -> None:
     """Raise ConfigError where two groups' settings contradict each other."""
+    if task in ("train", "lr_find"):
+        check_metric_names(values)
     compression = values.get("compression") or {}
     _compression_objectives_need_compression(values.get("optimized_metric"), compression)
     target = compression.get("_target_")

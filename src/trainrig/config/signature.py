@@ -54,6 +54,7 @@ OPTION_MODULES = (
     "trainrig.models.resnet",
     "trainrig.models.torchvision_models",
     "trainrig.distributed.strategies",
+    "trainrig.tasks.options",
     "trainrig.data.digits",
     "trainrig.data.csv_table",
     "trainrig.data.image_folder",

@@ -18,10 +18,12 @@ from trainrig.config.cross_group import check_across_groups
 from trainrig.config.errors import ConfigError
 from trainrig.config.signature import builder_for, check_arguments
 from trainrig.config.target_allowlist import OPT_IN, check_targets
+from trainrig.tasks.settle import settle_metrics
 from trainrig.training.run_options import NESTED, TOP_LEVEL
 
 # Top-level groups holding one component each; `logger` holds a mapping of named loggers.
 COMPONENT_GROUPS = (
+    "task",
     "data",
     "augmentation",
     "model",
@@ -51,7 +53,10 @@ def resolved(cfg: DictConfig) -> dict[str, Any]:
 
 
 def validate(cfg: DictConfig, task: str = "train") -> dict[str, Any]:
-    """Validate a composed `train` or `eval` config and return it resolved."""
+    """Validate a composed `train` or `eval` config and return it resolved; a training config's
+    null metric choices (`checkpoint.monitor`, ...) are settled in `cfg` first."""
+    if task in ("train", "lr_find"):
+        settle_metrics(cfg)
     values = resolved(cfg)
     check_targets(values, allow_any=values.get(OPT_IN) is True)
     groups = [g for g in (*COMPONENT_GROUPS, *MAPPINGS) if g in values]

@@ -1,10 +1,11 @@
 """The study's objectives: their names and which way each is optimized.
 
-In trainrig's own app the objectives are `optimized_metric` (one name or a list); a missing
-`direction` is derived from each metric as `trainrig report` ranks it (`checkpoint.mode` when the
-checkpoint monitors that metric, else the name's convention), and a direction that contradicts
-`checkpoint.mode` is refused. In any other Hydra app, as with hydra-optuna-sweeper, `direction`
-alone says how many values the task function returns (default: one, minimized).
+In trainrig's own app (its config settled: tasks/settle.py) the objectives are
+`optimized_metric` (one name or a list); a missing `direction` is each metric's own (its task's
+catalog: R2 up, MSE down; `checkpoint.mode` when the checkpoint monitors it), never guessed from
+a name trainrig does not know, and a direction that contradicts `checkpoint.mode` is refused.
+In any other Hydra app, as with hydra-optuna-sweeper, `direction` alone says how many values the
+task function returns (default: one, minimized).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from omegaconf import DictConfig
 
 from trainrig.config.errors import ConfigError
-from trainrig.report.objective import metric_objective
+from trainrig.tasks.settle import mode_of, settled
 
 DIRECTIONS = ("minimize", "maximize")
 
@@ -47,17 +48,25 @@ def app_objectives(direction: Any) -> tuple[list[str], list[str]]:
 
 def trainrig_objectives(direction: Any, config: DictConfig) -> tuple[list[str], list[str]]:
     """trainrig's app: `optimized_metric`, each derived or checked against `checkpoint.mode`."""
-    wanted = config.get("optimized_metric", "val/acc")
+    config = settled(config)
+    wanted = config.get("optimized_metric")
     metrics = [str(wanted)] if isinstance(wanted, str) else [str(m) for m in wanted]
     checkpoint = config.get("checkpoint") or {}
     monitor, mode = checkpoint.get("monitor"), checkpoint.get("mode")
-    derived = [metric_objective(m, monitor, mode) for m in metrics]
-    best = ["maximize" if d.higher_is_better else "minimize" for d in derived]
+    modes = [mode if metric == monitor else mode_of(metric, config) for metric in metrics]
+    best = [{"max": "maximize", "min": "minimize"}.get(str(m), "") for m in modes]
     if direction is None:
+        if "" in best:
+            unknown = metrics[best.index("")]
+            raise ConfigError(
+                f"hydra.sweeper.direction: trainrig cannot know whether {unknown} is better "
+                "high or low; set hydra.sweeper.direction=maximize or minimize (a list for "
+                "several objectives)"
+            )
         return metrics, best
     directions = _checked(direction, len(metrics), f"optimized_metric={metrics}")
     for metric, given, wants in zip(metrics, directions, best, strict=True):
-        if metric == monitor and given != wants:
+        if metric == monitor and wants and given != wants:
             raise ConfigError(
                 f"hydra.sweeper.direction: the study's direction is {given} for {metric}, but "
                 f"checkpoint.monitor={monitor} (mode {mode}) keeps the "

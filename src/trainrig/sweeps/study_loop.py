@@ -44,6 +44,7 @@ from trainrig.sweeps.workers import (
     visible_gpus,
     wait_for_exit,
 )
+from trainrig.tasks.settle import settled
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # how often the sweep process redraws progress and checks for dead trials
@@ -239,13 +240,15 @@ def run_study(
     sweep_dir.mkdir(parents=True, exist_ok=True)
     redact_logs()
     write_atomic(sweep_dir / "multirun.yaml", OmegaConf.to_yaml(config))  # passwords redacted
+    judged = config  # with trainrig's metric choices settled: what the study optimizes
     if own_app:
         check_sweeper_targets(settings, config.get(OPT_IN) is True)
-        metrics, directions = trainrig_objectives(settings.get("direction"), config)
+        judged = settled(config)
+        metrics, directions = trainrig_objectives(settings.get("direction"), judged)
     else:
         metrics, directions = app_objectives(settings.get("direction"))
     space = _space(settings, arguments)
-    pruner = _pruner(settings, config, directions, own_app)
+    pruner = _pruner(settings, judged, directions, own_app)
     n_trials = int(settings.get("n_trials", 20))
     max_failure_rate = float(settings.get("max_failure_rate", 0.5))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,21 @@ from pytorch_lightning.loggers import Logger
 from trainrig.augmentation.batch_augmentation import BatchAugmentation
 from trainrig.config.errors import ConfigError
 from trainrig.config.signature import builder_for
-from trainrig.data.modules import ClassificationData
+from trainrig.data.targets import accepts_targets
 from trainrig.distributed.checks import check_sharding_plan
 from trainrig.models.fit_check import check_model_fits
 from trainrig.rundir.checkpoint_io import SafeCheckpointIO
+from trainrig.tasks.metrics import build_metrics
+from trainrig.tasks.options import Classification, LightningModuleTask, SupervisedTask, Task
+from trainrig.tasks.output_scale import Destandardize
 from trainrig.training.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.training.callbacks.log_hyperparameters import LogHyperparameters
 from trainrig.training.callbacks.progress_bar import ProgressBar
 from trainrig.training.callbacks.random_state import RandomStateInCheckpoint
-from trainrig.training.classifier import Classifier
+from trainrig.training.data_info import DataInfo, data_info
 from trainrig.training.optimizers import OptimizerFactory, optimizer_factory
+from trainrig.training.supervised import SupervisedModule
+from trainrig.training.user_module import user_module
 
 IMAGE_DIMS = 3  # channels, height, width
 CHECKPOINT_DIR = "checkpoints"
@@ -48,44 +54,75 @@ def _enabled(node: Any) -> bool:
     return node is not None and len(node) > 0
 
 
-def build_data(cfg: DictConfig) -> ClassificationData:
-    """The data module of `cfg.data`, told how to split its batches across processes."""
-    data: ClassificationData = instantiate(cfg.data)
-    data.batch_size_scope = cfg.get("batch_size_scope", "per_device")
-    data.shuffle_seed = cfg.seed
+def build_task(cfg: DictConfig) -> Task:
+    """The run's task (`cfg.task`); classification for a config from before tasks existed."""
+    node = cfg.get("task")
+    return instantiate(node) if node else Classification()  # type: ignore[no-any-return]
+
+
+def build_data(cfg: DictConfig, task: Task | None = None) -> Any:
+    """The data module of `cfg.data`, given the task's targets where its builder takes them and
+    told how to split its batches across processes."""
+    task = task or build_task(cfg)
+    builder = builder_for(str(cfg.data.get("_target_")))
+    if builder is not None and accepts_targets(builder) and isinstance(task, SupervisedTask):
+        data = instantiate(cfg.data, task.targets)
+    else:
+        data = instantiate(cfg.data)
+    if getattr(data, "shards_itself", False):
+        data.batch_size_scope = cfg.get("batch_size_scope", "per_device")
+        data.shuffle_seed = cfg.seed
     return data
 
 
-def build_classifier(cfg: DictConfig, data: ClassificationData) -> Classifier:
-    """The model of `cfg.model`, sized by the data, with optimizer, schedule and augmentation."""
-    model = instantiate(cfg.model)(data.input_shape, data.num_classes)
-    check_model_fits(model, data.input_shape, data.num_classes, _option_name(cfg.model))
+def build_module(cfg: DictConfig, data: Any, task: Task | None = None) -> pl.LightningModule:
+    """The LightningModule that trains: a built-in task's around `cfg.model`, or the user's own."""
+    task = task or build_task(cfg)
+    if isinstance(task, LightningModuleTask):
+        return user_module(cfg, build_optimizer_factory(cfg.optimizer))
+    return build_supervised(cfg, data, task)
+
+
+def build_supervised(cfg: DictConfig, data: Any, task: SupervisedTask) -> SupervisedModule:
+    """The model of `cfg.model`, sized by the data, with the task's loss and metrics, optimizer,
+    schedule, augmentation and normalization."""
+    info = data_info(data, task)
+    model = instantiate(cfg.model)(info.input_shape, info.num_outputs)
+    check_model_fits(model, info.input_shape, info.num_outputs, _option_name(cfg.model))
     check_sharding_plan(cfg, model)
-    return Classifier(
+    metrics = cfg.get("metrics")
+    metrics = OmegaConf.to_container(metrics) if OmegaConf.is_config(metrics) else metrics
+    build_metrics(task, metrics, info.num_outputs)  # refuses bad arguments before training
+    stats = data.target_stats() if hasattr(data, "target_stats") else None
+    return SupervisedModule(
         model=model,
-        num_classes=data.num_classes,
+        task=task,
+        make_metrics=functools.partial(build_metrics, task, metrics, info.num_outputs),
         optimizer=build_optimizer_factory(cfg.optimizer),
         scheduler=instantiate(cfg.scheduler) if _enabled(cfg.scheduler) else None,
-        augmentation=build_augmentation(cfg, data),
-        normalization=data.normalization(),
-        rescale=data.rescale,
+        augmentation=build_augmentation(cfg, data, info),
+        normalization=data.normalization() if hasattr(data, "normalization") else None,
+        rescale=getattr(data, "rescale", 1.0),
         lr_scaling=cfg.get("lr_scaling", "none"),
+        output_scale=Destandardize(*stats) if stats is not None else None,
     )
 
 
-def build_augmentation(cfg: DictConfig, data: ClassificationData) -> BatchAugmentation | None:
+def build_augmentation(cfg: DictConfig, data: Any, info: DataInfo) -> BatchAugmentation | None:
     """The training-batch augmentation of `cfg.augmentation`, sized by the data; None when off."""
     if not _enabled(cfg.augmentation):
         return None
-    if len(data.input_shape) != IMAGE_DIMS:
+    if len(info.input_shape) != IMAGE_DIMS or info.targets != "classes":
         raise ConfigError(
-            f"augmentation: the data gives samples of shape {data.input_shape}, not images; "
-            "image augmentation does not apply: use augmentation=none"
+            f"augmentation: the data gives samples of shape {info.input_shape} with "
+            f"{info.targets} as targets, not images with class labels; image augmentation "
+            "does not apply: use augmentation=none"
         )
     augmentation: BatchAugmentation = instantiate(cfg.augmentation)(
-        data.input_shape, data.num_classes
+        info.input_shape, info.num_outputs
     )
-    data.train_transform = augmentation.per_sample  # the CPU path, when chosen
+    if hasattr(data, "train_transform"):
+        data.train_transform = augmentation.per_sample  # the CPU path, when chosen
     return augmentation
 
 

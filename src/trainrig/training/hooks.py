@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import Callback
 
-    from trainrig.training.classifier import Classifier
+    from trainrig.training.supervised import SupervisedModule
 
 # (model, data, epochs) -> None: `epochs` more epochs on one device with the run's settings.
 Finetune = Callable[["pl.LightningModule", Any, int], None]
@@ -51,7 +51,7 @@ class CompressionRun:
 class CompressionMethod(Protocol):
     """One `compression` option: prepare before fit, callbacks during fit, compress after test."""
 
-    def prepare(self, classifier: Classifier, data: Any, run: CompressionRun) -> None:
+    def prepare(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> None:
         """Before any training: refuse (ConfigError) a model this cannot compress; may change
         the classifier (distillation attaches its teacher)."""
         ...
@@ -60,6 +60,8 @@ class CompressionMethod(Protocol):
         """Lightning callbacks the fit needs (iterative pruning's schedule); usually none."""
         ...
 
-    def compress(self, classifier: Classifier, data: Any, run: CompressionRun) -> dict[str, Any]:
+    def compress(
+        self, classifier: SupervisedModule, data: Any, run: CompressionRun
+    ) -> dict[str, Any]:
         """After the test of the best checkpoint: compress, save, report before and after."""
         ...

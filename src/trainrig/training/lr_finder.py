@@ -9,7 +9,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from trainrig.rundir.results import write_atomic, write_config
-from trainrig.training.build import build_classifier, build_data
+from trainrig.training.build import build_data, build_module
 from trainrig.training.known_noise import silence_known_noise
 
 PLOT_FILE = "lr_find.png"
@@ -28,7 +28,7 @@ def find_lr(cfg: DictConfig, run_dir: Path) -> float | None:
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     write_config(run_dir, cfg)
     data = build_data(cfg)
-    classifier = build_classifier(cfg, data)
+    classifier = build_module(cfg, data)
     options = {k: v for k, v in cfg.trainer.items() if k not in ("_target_", "max_epochs")}
     trainer = pl.Trainer(
         **options, logger=False, enable_checkpointing=False, default_root_dir=str(run_dir)

@@ -16,35 +16,26 @@ from annotated_types import Ge, Gt
 
 from trainrig.config.errors import ConfigError
 from trainrig.config.signature import option
-from trainrig.training.metric_names import FIT_METRICS, OBJECTIVES
 
-Metric = Literal[FIT_METRICS]  # type: ignore[valid-type]
 Rate = Annotated[float, Gt(0)]
 
 
-def _scaling_and_objectives(**keys: Any) -> None:
+def _scaling(**keys: Any) -> None:
     if keys["lr_scaling"] != "none" and keys["batch_size_scope"] == "global":
         raise ConfigError(
             f"lr_scaling={keys['lr_scaling']} scales the lr with the global batch, but "
             "batch_size_scope=global keeps it at data.batch_size whatever the number of "
             "devices: set lr_scaling=none, or batch_size_scope=per_device"
         )
-    wanted = keys["optimized_metric"]
-    names: list[Any] = [wanted] if isinstance(wanted, str) else list(wanted or [None])
-    for name in names:
-        if name not in OBJECTIVES:
-            raise ConfigError(
-                f"optimized_metric: {name!r} is not allowed; choose one of "
-                f"{', '.join(OBJECTIVES)}, or a list of them"
-            )
 
 
-@option("", rule=_scaling_and_objectives)
+@option("", rule=_scaling)
 def train(
     task_name: str = "train",
     seed: Annotated[int, Ge(0)] = 42,
     resume: Literal["auto"] | None = None,
-    optimized_metric: str | list[str] = "val/acc",
+    optimized_metric: str | list[str] | None = None,
+    metrics: Any = None,
     batch_size_scope: Literal["per_device", "global"] = "per_device",
     lr_scaling: Literal["none", "linear", "sqrt"] = "none",
     allow_any_target: bool = False,
@@ -53,7 +44,9 @@ def train(
     `resume: auto` continues from the run directory's checkpoints/last.ckpt, if there is one.
     `optimized_metric` is what a run returns to a sweeper: one metric as logged (val/acc,
     test/acc, ...) or a list for a multi-objective sweep (compression/* figures need a
-    `compression` option). `batch_size_scope`: data.batch_size counts one device's samples
+    `compression` option); null: the checkpoint's monitor. `metrics` chooses the task's metrics
+    by name (a list, or name -> torchmetrics arguments; null: the task's defaults; see
+    tasks/catalog.py). `batch_size_scope`: data.batch_size counts one device's samples
     (per_device, Lightning's meaning) or all devices' together (global). `lr_scaling` scales
     optimizer.lr with the number N of data-parallel processes: none, linear (x N, Goyal et al.
     2017) or sqrt. `allow_any_target`: `_target_` may name any callable, not only trainrig's and
@@ -74,8 +67,10 @@ def from_checkpoint(
 
 
 @option("checkpoint")
-def checkpoint(monitor: Metric = "val/acc", mode: Literal["min", "max"] = "max") -> None:
-    """Which epoch's weights are "best" (checkpoints/best.ckpt, then validated and tested)."""
+def checkpoint(monitor: str | None = None, mode: Literal["min", "max"] | None = None) -> None:
+    """Which epoch's weights are "best" (checkpoints/best.ckpt, then validated and tested).
+    `monitor` null: the task's main validation metric (val/acc for classification); `mode` null:
+    that metric's direction (tasks/settle.py)."""
 
 
 def _min_below_max(**keys: Any) -> None:

@@ -18,12 +18,15 @@ from trainrig.rundir.checkpoint_io import SafeCheckpointIO
 from trainrig.rundir.checkpoints import load_config_from_checkpoint, load_fitting_weights
 from trainrig.rundir.results import write_config, write_metrics
 from trainrig.rundir.resume import checkpoint_to_resume, finished_metrics
+from trainrig.tasks.names_check import monitors
+from trainrig.tasks.options import LightningModuleTask
 from trainrig.training.build import (
     CHECKPOINT_DIR,
     build_callbacks,
-    build_classifier,
     build_data,
     build_loggers,
+    build_module,
+    build_task,
     build_trainer,
     display_callbacks,
 )
@@ -31,6 +34,7 @@ from trainrig.training.callbacks.config_in_checkpoint import (
     loaded_checkpoint_epoch,
     stored_validation_metrics,
 )
+from trainrig.training.callbacks.monitored_metrics import MonitoredMetricsCheck
 from trainrig.training.finetune import finetune
 from trainrig.training.hooks import AfterFit, CompressionMethod, CompressionRun
 from trainrig.training.known_noise import silence_known_noise
@@ -41,7 +45,7 @@ if TYPE_CHECKING:
     import torch
 
     from trainrig.data.modules import ClassificationData
-    from trainrig.training.classifier import Classifier
+    from trainrig.training.supervised import SupervisedModule
 
 
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
@@ -60,13 +64,17 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     main_rank = getattr(rank_zero_only, "rank", 0) == 0  # other DDP ranks read, rank 0 writes
     if main_rank:
         write_config(run_dir, cfg)
-    data = build_data(cfg)
-    cache_normalization(data, run_dir)  # rank 0 wrote it before starting the others
-    classifier = build_classifier(cfg, data)
+    task = build_task(cfg)
+    data = build_data(cfg, task)
+    if hasattr(data, "normalization_stats"):  # trainrig's data modules; a user's normalizes itself
+        cache_normalization(data, run_dir)  # rank 0 wrote it before starting the others
+    classifier = build_module(cfg, data, task)
     method, run = _compression(cfg, run_dir, "train")
     if method is not None:
         method.prepare(classifier, data, run)  # refuses a misfit, attaches a teacher
     extra = method.callbacks(run) if method is not None else []
+    if isinstance(task, LightningModuleTask):
+        extra.insert(0, MonitoredMetricsCheck(dict(monitors(_plain(cfg)))))
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, extra), data)
     trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
@@ -110,7 +118,7 @@ def _compression(
 
 def _rebuilt_from_checkpoint(
     cfg: DictConfig, run_dir: Path
-) -> tuple[DictConfig, ClassificationData, Classifier]:
+) -> tuple[DictConfig, ClassificationData, SupervisedModule]:
     """The training config stored in `cfg.ckpt_path`, its data and its (untrained) classifier."""
     import pytorch_lightning as pl
 
@@ -119,7 +127,7 @@ def _rebuilt_from_checkpoint(
     pl.seed_everything(trained.seed, workers=True, verbose=False)
     write_config(run_dir, cfg)
     data = build_data(trained)
-    classifier = build_classifier(trained, data)
+    classifier = build_module(trained, data)
     load_fitting_weights(classifier, Path(cfg.ckpt_path))
     return trained, data, classifier
 
@@ -164,3 +172,9 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     write_metrics(run_dir, metrics)
     print_summary(metrics, run_dir, time.monotonic() - started, f"tested {cfg.ckpt_path}")
     return metrics
+
+
+def _plain(cfg: DictConfig) -> dict[str, Any]:
+    values = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(values, dict)
+    return values  # type: ignore[return-value]

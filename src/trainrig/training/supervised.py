@@ -1,4 +1,5 @@
-"""The LightningModule that trains any classifier model: loss, accuracy, optimizer and schedule."""
+"""The LightningModule that trains any `nn.Module` for a built-in task: loss, metrics, optimizer
+and schedule, on-device augmentation, normalization."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from typing import Any, Protocol
 
 import pytorch_lightning as pl
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
-from torchmetrics import MeanMetric
-from torchmetrics.classification import MulticlassAccuracy
+from torchmetrics import MeanMetric, Metric
 
 from trainrig.data.sharded_batches import data_parallel_share
+from trainrig.tasks.options import SupervisedTask
 from trainrig.training.metric_names import STAGES
 from trainrig.training.optimizers import OptimizerFactory, scale_learning_rates
 from trainrig.training.schedules import build_constant
@@ -31,43 +31,49 @@ class ExtraLoss(Protocol):
         ...
 
 
-class Classifier(pl.LightningModule):
-    """Cross-entropy classification with per-stage accuracy, on-device augmentation, normalization.
+class SupervisedModule(pl.LightningModule):
+    """A model trained for a built-in task (classification, multi-label, regression).
 
-    `forward` takes float inputs already rescaled (e.g. pixels in [0, 1]) and normalizes them.
-    Logs `{train,val,test}/{loss,acc}` once per epoch: steps only update torchmetrics states
-    (synchronized across processes), since a `self.log` call per step costs as much as a small
-    model's forward pass. Augmentation runs on training batches after they reach the device;
-    normalization is part of `forward`, so a saved model needs no extra step.
+    `forward` takes float inputs already rescaled (e.g. pixels in [0, 1]), normalizes them and
+    de-standardizes the outputs of a regression (`output_scale`). Logs `{train,val,test}/loss`
+    and each chosen metric (`metrics`: logged name -> torchmetrics object, built per stage by
+    `make_metrics`) once per epoch: steps only update torchmetrics states (synchronized across
+    processes), since a `self.log` call per step costs as much as a small model's forward pass.
+    Augmentation runs on training batches after they reach the device; normalization is part of
+    `forward`, so a saved model needs no extra step.
     """
 
     def __init__(
         self,
         model: nn.Module,
-        num_classes: int,
+        task: SupervisedTask,
+        make_metrics: Callable[[], dict[str, Metric]],
         optimizer: OptimizerFactory,
         scheduler: SchedulerFactory | None = None,
         augmentation: nn.Module | None = None,
         normalization: nn.Module | None = None,
         rescale: float = 1.0,
         lr_scaling: str = "none",
+        output_scale: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.model = model
+        self.task = task
         self.normalization = normalization or nn.Identity()
+        self.output_scale = output_scale or nn.Identity()
         self.augmentation = augmentation
         self.rescale = rescale
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler or build_constant  # logs train/lr even with none
         self.lr_scaling = lr_scaling  # with the number of data-parallel processes (optim.py)
         for stage in STAGES:
-            setattr(self, f"{stage}_acc", MulticlassAccuracy(num_classes, average="micro"))
+            setattr(self, f"{stage}_metrics", nn.ModuleDict(make_metrics()))
             setattr(self, f"{stage}_loss", MeanMetric())
         self.distiller: ExtraLoss | None = None  # set by a compression method (distillation)
         self.train_distill_loss = MeanMetric()
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.model(self.normalization(x))  # type: ignore[no-any-return]
+        return self.output_scale(self.model(self.normalization(x)))  # type: ignore[no-any-return]
 
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         """Stored inputs -> float model inputs (times `rescale`), augmented when training."""
@@ -80,9 +86,10 @@ class Classifier(pl.LightningModule):
     def _step(self, batch: tuple[Tensor, Tensor], stage: str) -> Tensor:
         x, y = batch
         logits = self(x)
-        loss = F.cross_entropy(logits, y)  # y: class indices, or soft targets of a mixed batch
-        hard = y.argmax(dim=1) if y.dim() == 2 else y
-        getattr(self, f"{stage}_acc").update(logits.detach(), hard)
+        loss = self.task.loss(logits, y)  # classes: indices, or soft targets of a mixed batch
+        predictions, targets = self.task.for_metrics(logits.detach(), y)
+        for metric in getattr(self, f"{stage}_metrics").values():
+            metric.update(predictions, targets)
         getattr(self, f"{stage}_loss").update(loss.detach(), weight=len(y))
         if stage == "train" and self.distiller is not None:
             loss, soft = self.distiller.loss(logits, x, loss)
@@ -90,9 +97,10 @@ class Classifier(pl.LightningModule):
         return loss
 
     def _log_epoch(self, stage: str) -> None:
-        """Log the epoch's mean loss and accuracy; Lightning computes, syncs and resets them."""
+        """Log the epoch's mean loss and metrics; Lightning computes, syncs and resets them."""
         self.log(f"{stage}/loss", getattr(self, f"{stage}_loss"), prog_bar=True)
-        self.log(f"{stage}/acc", getattr(self, f"{stage}_acc"), prog_bar=True)
+        for name, metric in getattr(self, f"{stage}_metrics").items():
+            self.log(f"{stage}/{name}", metric, prog_bar=True)
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch("train")
@@ -126,11 +134,21 @@ class Classifier(pl.LightningModule):
         self._tensor_parallel = True
 
     def configure_optimizers(self) -> Any:
-        optimizer = self.optimizer_factory(self)
-        processes, _ = data_parallel_share(self.trainer)
-        scale_learning_rates(optimizer, self.lr_scaling, processes)
-        total_steps = int(self.trainer.estimated_stepping_batches)
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": self.scheduler_factory(optimizer, total_steps),
-        }
+        return configured_optimizers(
+            self, self.optimizer_factory, self.scheduler_factory, self.lr_scaling
+        )
+
+
+def configured_optimizers(
+    module: pl.LightningModule,
+    optimizer_factory: OptimizerFactory,
+    scheduler_factory: SchedulerFactory,
+    lr_scaling: str,
+) -> dict[str, Any]:
+    """What `configure_optimizers` returns for the config's optimizer and schedule: the lr
+    scaled with the data-parallel processes, the schedule sized by the run's total steps."""
+    optimizer = optimizer_factory(module)
+    processes, _ = data_parallel_share(module.trainer)
+    scale_learning_rates(optimizer, lr_scaling, processes)
+    total_steps = int(module.trainer.estimated_stepping_batches)
+    return {"optimizer": optimizer, "lr_scheduler": scheduler_factory(optimizer, total_steps)}

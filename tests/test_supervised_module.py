@@ -10,7 +10,7 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.training.build import build_classifier, build_data
+from trainrig.training.build import build_module, build_data
 
 
 def test_classifier_logs_loss_and_accuracy_per_stage(
@@ -19,7 +19,7 @@ def test_classifier_logs_loss_and_accuracy_per_stage(
     cfg = compose_train("trainer=smoke")
     cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
     data = build_data(cfg)
-    classifier = build_classifier(cfg, data)
+    classifier = build_module(cfg, data)
     trainer = pl.Trainer(
         max_epochs=1,
         limit_train_batches=2,
@@ -41,11 +41,11 @@ def test_classifier_logs_loss_and_accuracy_per_stage(
 def test_accuracy_is_the_fraction_of_correct_predictions() -> None:
     from torch import nn
 
-    from trainrig.training.classifier import Classifier
+    from tests.task_modules import classification_module
 
-    classifier = Classifier(nn.Identity(), num_classes=3, optimizer=torch.optim.SGD)
+    classifier = classification_module(nn.Identity(), 3, optimizer=torch.optim.SGD)
     logits = torch.tensor([[5.0, 0, 0], [5.0, 0, 0], [5.0, 0, 0], [0, 5.0, 0]])
     labels = torch.tensor([0, 0, 0, 2])  # 3 of 4 right; class-averaged it would be 1/2
     loss = classifier._step((logits, labels), "val")
-    assert classifier.val_acc.compute().item() == pytest.approx(0.75)
+    assert classifier.val_metrics["acc"].compute().item() == pytest.approx(0.75)
     assert classifier.val_loss.compute().item() == pytest.approx(loss.item())

@@ -1,0 +1,80 @@
+"""Every metric a config names must be one its task logs: checked before anything is built.
+
+For the built-in tasks the names are known from the config (`tasks/catalog.py`); for a user's
+LightningModule they are known only once it has validated, so `MonitoredMetricsCheck` checks them
+then (training/callbacks/monitored_metrics.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trainrig.config.errors import ConfigError
+from trainrig.tasks.catalog import CATALOG, RESULT_STAGES, chosen, logged_names, not_logged
+from trainrig.tasks.settle import USER_MODULE, mode_of, task_kind
+from trainrig.training.metric_names import COMPRESSION_METRICS, MODEL_SIZE
+
+
+def check_metric_names(values: dict[str, Any]) -> None:
+    """Raise ConfigError for an unknown metric, a monitor the task will not log, or a mode that
+    contradicts its metric's direction."""
+    kind = task_kind(values)
+    metrics = values.get("metrics")
+    if kind == USER_MODULE:
+        if metrics is not None:
+            raise ConfigError(
+                "metrics: task=lightning_module logs what your module logs (self.log); "
+                "remove `metrics`, or choose a built-in task"
+            )
+        return
+    _check_catalog(kind, metrics)
+    for key, name in monitors(values):
+        if (error := not_logged(key, name, kind, metrics)) is not None:
+            raise ConfigError(error)
+    finished = [*logged_names(kind, metrics, RESULT_STAGES), MODEL_SIZE, *COMPRESSION_METRICS]
+    wanted = values.get("optimized_metric")
+    for name in [wanted] if isinstance(wanted, str) else list(wanted or []):
+        if name not in finished:
+            raise ConfigError(
+                f"optimized_metric: {name} is not among a finished run's metrics; choose from "
+                f"{', '.join(finished)} (or a list of them)"
+            )
+    _check_modes(values)
+
+
+def monitors(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, metric) of every monitor in the config: checkpoint, early stopping, plateau."""
+    found = []
+    for node_key in ("checkpoint", "early_stopping", "scheduler"):
+        node = values.get(node_key) or {}
+        if isinstance(node, dict) and isinstance(node.get("monitor"), str):
+            found.append((f"{node_key}.monitor", node["monitor"]))
+    return found
+
+
+def _check_catalog(kind: str, metrics: Any) -> None:
+    if metrics is not None and not isinstance(metrics, list | tuple | dict):
+        raise ConfigError(
+            f"metrics: expected a list of names or a mapping of name -> arguments, got {metrics!r}"
+        )
+    for name, arguments in chosen(kind, metrics).items():
+        if arguments["metric"] not in CATALOG[kind]:
+            which = f"metrics.{name}" + (".metric" if name != arguments["metric"] else "")
+            raise ConfigError(
+                f"{which}: task={kind} has no metric {arguments['metric']!r}; choose from "
+                f"{', '.join(CATALOG[kind])}"
+            )
+
+
+def _check_modes(values: dict[str, Any]) -> None:
+    for node_key in ("checkpoint", "early_stopping", "scheduler"):
+        node = values.get(node_key) or {}
+        if not isinstance(node, dict) or not isinstance(node.get("monitor"), str):
+            continue
+        wants = mode_of(node["monitor"], values)
+        if node.get("mode") is not None and wants is not None and node["mode"] != wants:
+            raise ConfigError(
+                f"{node_key}.mode: {node['monitor']} is better "
+                f"{'high' if wants == 'max' else 'low'}, but {node_key}.mode={node['mode']}; "
+                f"set {node_key}.mode={wants} or leave it out"
+            )
