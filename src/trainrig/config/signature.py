@@ -56,6 +56,7 @@ OPTION_MODULES = (
     "trainrig.distributed.strategies",
     "trainrig.data.digits",
     "trainrig.data.csv_table",
+    "trainrig.data.diabetes",
     "trainrig.data.image_folder",
     "trainrig.data.torchvision_datasets",
     "trainrig.augmentation.batched",
