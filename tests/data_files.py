@@ -49,3 +49,21 @@ def write_csv(path: Path, rows: int) -> None:
         species = ("setosa", "virginica")[i % 2]
         lines.append(f"{i % 7 + (5 if species == 'virginica' else 0)},{i % 3},{species}")
     path.write_text("\n".join(lines) + "\n")
+
+
+def write_regression_csv(path: Path, rows: int, seed: int = 0) -> None:
+    """a,b,y,z rows: y = 3a - 2b + noise and z = a + b, continuous targets of two features."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=rows), rng.normal(size=rows)
+    y, z = 3 * a - 2 * b + 0.1 * rng.normal(size=rows), a + b
+    lines = ["a,b,y,z", *(f"{a[i]:.6f},{b[i]:.6f},{y[i]:.6f},{z[i]:.6f}" for i in range(rows))]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_multilabel_csv(path: Path, rows: int, seed: int = 0) -> None:
+    """a,cat,b,dog rows: label cat is a > 0, label dog is b > 0 (0/1 columns between features)."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=rows), rng.normal(size=rows)
+    lines = ["a,cat,b,dog", *(f"{a[i]:.6f},{int(a[i] > 0)},{b[i]:.6f},{int(b[i] > 0)}"
+                              for i in range(rows))]  # fmt: skip
+    path.write_text("\n".join(lines) + "\n")

@@ -125,7 +125,7 @@ class CountingAugmentation(BatchAugmentation):
 
 def test_only_training_batches_are_augmented() -> None:
     split = (torch.rand(32, 1, 4, 4), torch.arange(32) % 2)
-    data = InMemoryDataModule(split, split, split, num_classes=2, batch_size=8)
+    data = InMemoryDataModule(split, split, split, num_outputs=2, batch_size=8)
     augmentation = CountingAugmentation()
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
     classifier = classification_module(model, 2, optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1),

@@ -16,7 +16,7 @@ import torch
 from trainrig.training.callbacks.config_in_checkpoint import CONFIG_KEY
 
 from .conftest import CliRunner, run_trainrig
-from .data_files import write_png_tree
+from .data_files import write_multilabel_csv, write_png_tree, write_regression_csv
 
 DISTILL_ON_PNGS = ("data=image_folder", "data.root={files}/pngs", "compression=distill")
 SWEEP = ("-m", "hydra/sweeper=optuna", "trainer=smoke", "hydra.sweep.dir=sweep")
@@ -45,6 +45,20 @@ CORPUS: list[tuple[str, list[str], list[str]]] = [
         "missing-csv",
         ["data=csv", "data.path={files}/nowhere.csv"],
         ["data.path: no CSV file at ", "set data.path=FILE.csv"],
+    ),
+    (
+        "continuous-csv-target-as-classes",
+        ["data=csv", "data.path={files}/continuous.csv", "data.label_column=y", "model=mlp"],
+        [
+            "data.label_column: column 'y' of ",
+            "holds 214 distinct numbers, a continuous target",
+            "use task=regression",
+        ],
+    ),
+    (
+        "several-csv-label-columns-as-classes",
+        ["data=csv", "data.path={files}/multilabel.csv", "data.label_column=[cat,dog]"],
+        ["data.label_column: 2 label columns (cat, dog)", "use task=multilabel"],
     ),
     (
         "truncated-checkpoint",
@@ -216,6 +230,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "a_file").write_text("not a folder\n")
     write_png_tree(root / "few_pngs", per_class=4)
     write_png_tree(root / "pngs", per_class=20)
+    write_regression_csv(root / "continuous.csv", rows=214)
+    write_multilabel_csv(root / "multilabel.csv", rows=40)
     return root
 
 

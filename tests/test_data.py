@@ -18,7 +18,7 @@ def test_splits_are_disjoint_complete_and_stratified() -> None:
     assert sum(sizes.values()) == 1797
     assert abs(sizes["test"] - 0.15 * 1797) <= 1
     assert data.input_shape == (1, 8, 8)
-    assert data.num_classes == 10
+    assert data.num_outputs == 10
     whole = torch.bincount(torch.cat([y for _, y in data.splits.values()])).float() / 1797
     for _, y in data.splits.values():
         share = torch.bincount(y, minlength=10).float() / len(y)

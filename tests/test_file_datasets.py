@@ -28,7 +28,7 @@ def test_flat_folder_is_split_by_fraction_and_resized(tmp_path: Path) -> None:
     write_png_tree(tmp_path, per_class=20)
     data = build_image_folder(str(tmp_path), image_size=[8, 6], color_mode="rgb")
     assert data.input_shape == (3, 8, 6)
-    assert data.num_classes == 3
+    assert data.num_outputs == 3
     assert sum(data.split_sizes().values()) == 60
     assert data.splits["train"][0].dtype == torch.uint8
     for _, y in data.splits.values():
@@ -69,13 +69,13 @@ def test_image_folder_bad_input(tmp_path: Path) -> None:
 def test_csv_features_labels_and_stratified_splits(tmp_path: Path) -> None:
     path = tmp_path / "flowers.csv"
     write_csv(path, rows=40)
-    data = build_csv(str(path), label_column="species")
+    data = build_csv(path=str(path), label_column="species")
     assert data.input_shape == (2,)
-    assert data.num_classes == 2
+    assert data.num_outputs == 2
     assert sum(data.split_sizes().values()) == 40
     mean, std = data.normalization_stats()
     assert mean.shape == std.shape == (1, 2)
-    only_petal = build_csv(str(path), label_column="species", feature_columns=["petal"])
+    only_petal = build_csv(path=str(path), label_column="species", feature_columns=["petal"])
     assert only_petal.input_shape == (1,)
 
 
@@ -83,14 +83,14 @@ def test_csv_bad_input(tmp_path: Path) -> None:
     path = tmp_path / "flowers.csv"
     write_csv(path, rows=10)
     with pytest.raises(ConfigError, match="has no column 'kind'; its columns are sepal, petal"):
-        build_csv(str(path), label_column="kind")
+        build_csv(path=str(path), label_column="kind")
     with pytest.raises(ConfigError, match=r"data.feature_columns: .* has no column 'leaf'"):
-        build_csv(str(path), label_column="species", feature_columns=["leaf"])
+        build_csv(path=str(path), label_column="species", feature_columns=["leaf"])
     with pytest.raises(ConfigError, match="no CSV file at"):
-        build_csv(str(tmp_path / "none.csv"), label_column="species")
+        build_csv(path=str(tmp_path / "none.csv"), label_column="species")
     path.write_text("sepal,species\n1,a\nbig,b\n")
     with pytest.raises(ConfigError, match="line 3, column 'sepal': 'big' is not a number"):
-        build_csv(str(path), label_column="species")
+        build_csv(path=str(path), label_column="species")
 
 
 def test_image_model_on_tabular_data_names_the_way_out() -> None:

@@ -29,7 +29,7 @@ def test_idx_files_load_split_stratified_and_stay_uint8(
     data = build_torchvision_dataset(name, root=str(tmp_path), download=False, val_fraction=0.1)
     assert data.split_sizes() == {"train": 180, "val": 20, "test": 50}
     assert data.input_shape == (1, 28, 28)
-    assert data.num_classes == 10
+    assert data.num_outputs == 10
     x, y = data.splits["val"]
     assert x.dtype == torch.uint8
     assert torch.equal(torch.bincount(y, minlength=10), torch.full((10,), 2))

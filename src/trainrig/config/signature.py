@@ -57,6 +57,7 @@ OPTION_MODULES = (
     "trainrig.tasks.options",
     "trainrig.data.digits",
     "trainrig.data.csv_table",
+    "trainrig.data.diabetes",
     "trainrig.data.image_folder",
     "trainrig.data.torchvision_datasets",
     "trainrig.augmentation.batched",

@@ -9,9 +9,10 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, Sampler, TensorDataset
 
-from trainrig.data.normalization import Standardize, channel_stats, given_stats
+from trainrig.data.normalization import Standardize, channel_stats, column_stats, given_stats
 from trainrig.data.sample_dataset import SampleDataset
 from trainrig.data.sharded_batches import sharded_batches
+from trainrig.data.targets import Targets
 
 Split = tuple[Tensor, Tensor]
 
@@ -23,6 +24,8 @@ class InMemoryDataModule(pl.LightningDataModule):
     batch is on the device, where `rescale` turns them into floats (Keras' `rescale`, e.g. 1/255).
     A batch is one indexing operation: no per-sample collate, no loader workers. Batches are
     split across data-parallel processes here (`sharded_batches`), not by Lightning's sampler.
+    `targets` says what the labels are (`data/targets.py`); `num_outputs` is the number of
+    classes, of regression values or of labels per sample.
     """
 
     shards_itself = True  # the Trainer leaves its samplers alone (use_distributed_sampler=False)
@@ -32,16 +35,18 @@ class InMemoryDataModule(pl.LightningDataModule):
         train: Split,
         val: Split,
         test: Split,
-        num_classes: int,
+        num_outputs: int,
         batch_size: int,
         normalize: bool = True,
         rescale: float = 1.0,
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
+        targets: Targets = "classes",
     ) -> None:
         super().__init__()
         self.splits = {"train": train, "val": val, "test": test}
-        self.num_classes = num_classes
+        self.num_outputs = num_outputs
+        self.targets: Targets = targets
         self.batch_size = batch_size
         self.normalize = normalize
         self.rescale = rescale
@@ -53,6 +58,11 @@ class InMemoryDataModule(pl.LightningDataModule):
         self.num_workers = 2
         self.batch_size_scope = "per_device"  # or "global"; set from the config by the runner
         self.shuffle_seed = 0  # each epoch's order is drawn from this seed plus the epoch
+
+    @property
+    def num_classes(self) -> int:
+        """The former name of `num_outputs`."""
+        return self.num_outputs
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -72,6 +82,11 @@ class InMemoryDataModule(pl.LightningDataModule):
         if self.given_stats is not None:
             return given_stats(*self.given_stats, dims=1 + len(self.input_shape))
         return channel_stats(self.to_float(self.splits["train"][0]))
+
+    def target_stats(self) -> tuple[Tensor, Tensor] | None:
+        """Regression (`values`): each target column's mean and std (k,) over the training
+        split; None for class indices and multi-hot labels."""
+        return column_stats(self.splits["train"][1]) if self.targets == "values" else None
 
     def normalization(self) -> nn.Module:
         """Standardization with `normalization_stats`, or identity when `normalize` is off."""

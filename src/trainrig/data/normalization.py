@@ -37,3 +37,9 @@ def given_stats(mean: Sequence[float], std: Sequence[float], dims: int) -> tuple
         torch.tensor(list(mean), dtype=torch.float32).reshape(shape),
         torch.tensor(list(std), dtype=torch.float32).reshape(shape),
     )
+
+
+def column_stats(y: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and std of each column of (N, k) regression targets, each of shape (k,)."""
+    y = y.to(torch.float32)
+    return y.mean(dim=0).cpu(), y.std(dim=0).clamp_min(1e-6).cpu()

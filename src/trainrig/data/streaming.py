@@ -9,9 +9,10 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from trainrig.data.normalization import Standardize, channel_stats, given_stats
+from trainrig.data.normalization import Standardize, channel_stats, column_stats, given_stats
 from trainrig.data.sample_dataset import SampleDataset
 from trainrig.data.sharded_batches import sharded_batches
+from trainrig.data.targets import Targets
 
 STATS_SAMPLES = 2000  # training samples read to estimate normalization statistics
 
@@ -19,8 +20,9 @@ STATS_SAMPLES = 2000  # training samples read to estimate normalization statisti
 class StreamingDataModule(pl.LightningDataModule):
     """Train/val/test `SampleDataset`s read through DataLoader workers into pinned memory.
 
-    Offers what `InMemoryDataModule` offers (input shape, classes, rescale, normalization), so the
-    runner treats both alike. Normalization statistics come from up to 2,000 training samples.
+    Offers what `InMemoryDataModule` offers (input shape, targets and their number, rescale,
+    normalization), so the runner treats both alike. Normalization statistics come from up to
+    2,000 training samples.
     Batches are split across data-parallel processes as `InMemoryDataModule` splits them.
     """
 
@@ -30,18 +32,20 @@ class StreamingDataModule(pl.LightningDataModule):
         self,
         splits: dict[str, SampleDataset],
         input_shape: Sequence[int],
-        num_classes: int,
+        num_outputs: int,
         batch_size: int,
         num_workers: int = 2,
         normalize: bool = True,
         rescale: float = 1.0,
         mean: Sequence[float] | None = None,
         std: Sequence[float] | None = None,
+        targets: Targets = "classes",
     ) -> None:
         super().__init__()
         self.splits = splits
         self.input_shape = tuple(input_shape)
-        self.num_classes = num_classes
+        self.num_outputs = num_outputs
+        self.targets: Targets = targets
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.normalize = normalize
@@ -52,6 +56,11 @@ class StreamingDataModule(pl.LightningDataModule):
         self.train_transform: nn.Module | None = None
         self.batch_size_scope = "per_device"  # or "global"; set from the config by the runner
         self.shuffle_seed = 0  # each epoch's order is drawn from this seed plus the epoch
+
+    @property
+    def num_classes(self) -> int:
+        """The former name of `num_outputs`."""
+        return self.num_outputs
 
     def split_sizes(self) -> dict[str, int]:
         """Number of samples in each split."""
@@ -65,6 +74,11 @@ class StreamingDataModule(pl.LightningDataModule):
         step = max(1, len(train) // STATS_SAMPLES)
         x = torch.stack([train.read(i) for i in range(0, len(train), step)])
         return channel_stats(x.to(torch.float32) * self.rescale)
+
+    def target_stats(self) -> tuple[Tensor, Tensor] | None:
+        """Regression (`values`): each target column's mean and std (k,) over the training
+        split (its labels are in memory); None for class indices and multi-hot labels."""
+        return column_stats(self.splits["train"].labels) if self.targets == "values" else None
 
     def normalization(self) -> nn.Module:
         """Standardization with `normalization_stats`, or identity when `normalize` is off."""

@@ -1,4 +1,11 @@
-"""What a data set's targets are, and how a data builder learns the task's (a runtime argument)."""
+"""What a data module's targets are, and whether a data builder is told which ones to give.
+
+The task decides the targets: `classes` (single-label classification: one class index per
+sample, int64 (N,)), `labels` (multi-label: float32 multi-hot (N, k)) or `values` (regression:
+float32 (N, k)). A builder that can give more than one kind takes them as its first parameter,
+positional-only and named `targets` (runtime-only, so never a config key); the runner then calls
+it with the task's targets. Builders without it give class indices only.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,10 @@ Targets = Literal["classes", "values", "labels"]
 
 
 def accepts_targets(builder: Callable[..., Any]) -> bool:
-    """Whether `builder` takes the task's targets as its first, positional-only `targets`."""
-    parameters = list(inspect.signature(builder).parameters.values())
-    return (
-        bool(parameters)
-        and parameters[0].name == "targets"
-        and (parameters[0].kind is inspect.Parameter.POSITIONAL_ONLY)
-    )
+    """Whether `builder`'s first parameter is positional-only and named `targets`."""
+    try:
+        parameters = list(inspect.signature(builder).parameters.values())
+    except (TypeError, ValueError):  # a callable without a readable signature
+        return False
+    first = parameters[0] if parameters else None
+    return first is not None and first.name == "targets" and first.kind is first.POSITIONAL_ONLY
