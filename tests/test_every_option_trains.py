@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from trainrig.config.validate import validate
 from trainrig.training.runner import train
 
-from .data_files import write_csv, write_mnist_like, write_png_tree
+from .data_files import write_csv, write_mnist_like, write_multilabel_csv, write_png_tree
 from .test_config_tree import ALL_OPTIONS
 
 # Strategies other than `auto` need several processes or GPUs: tests/test_distributed.py runs
@@ -61,8 +61,20 @@ def _data_files(group: str, name: str, root: Path) -> list[str]:
         pytest.skip(
             "CIFAR-10's loader checks the MD5 of the real archive; see test_torchvision_datasets"
         )
-    if (group, name) == ("data", "diabetes"):
-        pytest.skip("a regression set: trains with task=regression (issue 22's task group)")
+    if (group, name) in (("data", "diabetes"), ("task", "regression")):
+        return ["task=regression", "data=diabetes", "model=mlp", "augmentation=none"]
+    if (group, name) == ("task", "multilabel"):
+        root.mkdir(parents=True)
+        write_multilabel_csv(root / "labels.csv", rows=80)
+        return [
+            "data=csv",
+            f"data.path={root / 'labels.csv'}",
+            "data.label_column=[cat,dog]",
+            "model=mlp",
+            "augmentation=none",
+        ]
+    if (group, name) == ("task", "lightning_module"):
+        pytest.skip("a user's LightningModule: the example projects train it (test_examples.py)")
     if (group, name) == ("data", "csv"):
         root.mkdir(parents=True)
         write_csv(root / "table.csv", rows=60)
@@ -94,7 +106,9 @@ def test_option_trains_and_tests(
 ) -> None:
     files = _data_files(group, name, tmp_path / "files")
     metrics = _train(compose_train, tmp_path / "run", f"{group}={name}", *files)
-    assert {"val/acc", "val/loss", "test/acc", "test/loss"} <= set(metrics)
+    main = {"regression": "mse", "multilabel": "f1"}.get(name if group == "task" else "", "acc")
+    main = "mse" if (group, name) == ("data", "diabetes") else main
+    assert {f"val/{main}", "val/loss", f"test/{main}", "test/loss"} <= set(metrics)
     assert (tmp_path / "run" / "checkpoints" / "best.ckpt").is_file()
 
 
