@@ -39,6 +39,7 @@ from trainrig.training.user_module import user_module
 IMAGE_DIMS = 3  # channels, height, width
 CHECKPOINT_DIR = "checkpoints"
 BEST_CHECKPOINT = "best"
+LAST_CHECKPOINT = "last"
 
 
 def _option_name(node: DictConfig) -> str:
@@ -149,13 +150,17 @@ def build_callbacks(
         filename=BEST_CHECKPOINT,
         monitor=cfg.checkpoint.monitor,
         mode=cfg.checkpoint.mode,
-        save_last=True,
         auto_insert_metric_name=False,
         enable_version_counter=False,
     )
+    # last.ckpt after every epoch, for resume: a checkpoint of its own, since Lightning 2.6's
+    # `save_last=True` writes it only when the best checkpoint was saved in the same step
+    last = ModelCheckpoint(
+        dirpath=run_dir / CHECKPOINT_DIR, filename=LAST_CHECKPOINT, enable_version_counter=False
+    )
     config = OmegaConf.to_container(cfg, resolve=True)
     in_checkpoint = ConfigInCheckpoint(config)  # type: ignore[arg-type]
-    callbacks: list[Callback] = [checkpoint, in_checkpoint, RandomStateInCheckpoint()]
+    callbacks: list[Callback] = [checkpoint, last, in_checkpoint, RandomStateInCheckpoint()]
     if _enabled(cfg.early_stopping):
         callbacks.append(instantiate(cfg.early_stopping))
     callbacks += compression or []  # after early stopping: see ScheduledPruning's on_fit_end
