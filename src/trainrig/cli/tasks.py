@@ -142,12 +142,12 @@ def compress_task(cfg: DictConfig) -> float:
     return float(report["after"]["test/acc"])
 
 
-def eval_task(cfg: DictConfig) -> float:
-    """Validate, then test the checkpoint at `ckpt_path`; return its test accuracy."""
+def eval_task(cfg: DictConfig) -> dict[str, float]:
+    """Validate, then test the checkpoint at `ckpt_path`; return its test metrics (whatever its
+    task logs: test/acc, test/r2, a LightningModule's own)."""
     with _config_errors_reported():
         values = _validated(cfg, "eval")
         values["ckpt_path"] = _checkpoint_to_read(values)
         from trainrig.training.runner import evaluate
 
-        metrics = evaluate(OmegaConf.create(values), _run_dir())
-    return metrics["test/acc"]
+        return evaluate(OmegaConf.create(values), _run_dir())
