@@ -194,9 +194,50 @@ def test_a_users_data_module_feeds_a_built_in_task(compose_train: Compose, tmp_p
     assert metrics["test/acc"] >= 0.8
 
 
+def test_pruning_compresses_a_users_module_judged_by_its_own_test_metric(
+    compose_train: Compose, tmp_path: Path
+) -> None:
+    metrics = _train(
+        compose_train,
+        tmp_path,
+        *_user_module("LinearWithForward"),
+        "compression=prune_global",
+        "compression.finetune_epochs=1",
+        "optimized_metric=compression/test_hits",
+        "trainer.max_epochs=3",
+    )
+    assert 0.0 <= metrics["compression/test_hits"] <= 1.0
+    assert metrics["compression/sparsity"] >= 0.5  # prune_global's amount 0.8 of the weights
+    assert (tmp_path / "compression.json").is_file()
+
+
+def test_dynamic_quantization_of_a_regression_reports_its_r2(
+    compose_train: Compose, tmp_path: Path
+) -> None:
+    metrics = _train(
+        compose_train,
+        tmp_path,
+        "experiment=diabetes_regression",
+        "compression=quantize_dynamic",
+        "optimized_metric=compression/test_r2",
+    )
+    assert abs(metrics["compression/test_r2"] - metrics["test/r2"]) < 0.1  # int8 Linear layers
+    assert metrics["compression/compressed_bytes"] < metrics["compression/dense_bytes"]
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
+        (
+            ["task=regression", "data=diabetes", "model=mlp", "augmentation=none",
+             "compression=quantize_static"],
+            "compression: quantize_static works on trainrig's single-label classifier",
+        ),
+        (
+            [*_user_module(), "compression=prune_global"],
+            "compression: LinearModule has no forward(); compression measures, quantizes and "
+            "exports a module through forward(inputs)",
+        ),
         (
             _user_module("NoValidation"),
             "checkpoint.monitor: val/loss is a validation metric, but NoValidation has no "
@@ -234,7 +275,8 @@ def test_a_users_data_module_feeds_a_built_in_task(compose_train: Compose, tmp_p
             "model._partial_: task=lightning_module builds your module with the node's own",
         ),
     ],
-    ids=["no-validation-step", "unlogged-own-metric", "augmentation", "dict-batches",
+    ids=["classifier-only-compression", "compression-without-forward", "no-validation-step",
+         "unlogged-own-metric", "augmentation", "dict-batches",
          "augmentation-on-features", "not-a-module", "partial-module"],
 )  # fmt: skip
 def test_user_code_that_does_not_fit_is_refused_with_the_way_out(

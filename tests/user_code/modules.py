@@ -84,3 +84,10 @@ class NoValidation(pl.LightningModule):
 def build_linear(input_shape: tuple[int, ...], num_outputs: int) -> torch.nn.Module:
     """A plain nn.Module builder (model group contract: input shape, number of outputs)."""
     return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(input_shape[0], num_outputs))
+
+
+class LinearWithForward(LinearModule):
+    """LinearModule with a forward(x), which compression measures and exports through."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layer(x)  # type: ignore[no-any-return]

@@ -31,7 +31,11 @@ def check_metric_names(values: dict[str, Any]) -> None:
     for key, name in monitors(values):
         if (error := not_logged(key, name, kind, metrics)) is not None:
             raise ConfigError(error)
-    finished = [*logged_names(kind, metrics, RESULT_STAGES), MODEL_SIZE, *COMPRESSION_METRICS]
+    finished = [
+        *logged_names(kind, metrics, RESULT_STAGES),
+        MODEL_SIZE,
+        *compression_figures(kind, metrics),
+    ]
     wanted = values.get("optimized_metric")
     for name in [wanted] if isinstance(wanted, str) else list(wanted or []):
         if name not in finished:
@@ -40,6 +44,17 @@ def check_metric_names(values: dict[str, Any]) -> None:
                 f"{', '.join(finished)} (or a list of them)"
             )
     _check_modes(values)
+
+
+def compression_figures(kind: str, metrics: Any) -> list[str]:
+    """The `compression/*` figures a run of this task with a compression option writes."""
+    sizes = [name for name in COMPRESSION_METRICS if not name.endswith("test_acc")]
+    tests = [
+        n
+        for n in logged_names(kind, metrics, ("test",))
+        if kind != "classification" or n == "test/acc"
+    ]
+    return [*sizes, *(f"compression/{name.replace('/', '_', 1)}" for name in tests)]
 
 
 def monitors(values: dict[str, Any]) -> list[tuple[str, str]]:

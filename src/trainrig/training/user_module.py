@@ -45,6 +45,12 @@ def user_module(cfg: DictConfig, optimizer: OptimizerFactory) -> pl.LightningMod
             "classes) batches; task=lightning_module trains on your module's batches: use "
             "augmentation=none (or augment in your data module)"
         )
+    if cfg.get("compression") and not is_overridden("forward", module, pl.LightningModule):
+        raise ConfigError(
+            f"compression: {type(module).__name__} has no forward(); compression measures, "
+            "quantizes and exports a module through forward(inputs): define it, or use "
+            "compression=none"
+        )
     monitored = [str(cfg.checkpoint.monitor)]
     if cfg.get("early_stopping"):
         monitored.append(str(cfg.early_stopping.monitor))
