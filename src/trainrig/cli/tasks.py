@@ -139,7 +139,7 @@ def compress_task(cfg: DictConfig) -> float:
         from trainrig.training.runner import compress_checkpoint
 
         report = compress_checkpoint(OmegaConf.create(values), _run_dir())
-    return float(report["after"]["test/acc"])
+    return _test_figure(report["after"])
 
 
 def eval_task(cfg: DictConfig) -> float:
@@ -150,4 +150,12 @@ def eval_task(cfg: DictConfig) -> float:
         from trainrig.training.runner import evaluate
 
         metrics = evaluate(OmegaConf.create(values), _run_dir())
-    return metrics["test/acc"]
+    return _test_figure(metrics)
+
+
+def _test_figure(metrics: dict[str, Any]) -> float:
+    """What eval and compress return to a sweeper: test/acc, else the first other test metric
+    (a regression's test/mse, a user's module's own), else the test loss."""
+    tests = [k for k in metrics if k.startswith("test/") and k != "test/loss"]
+    name = "test/acc" if "test/acc" in metrics else (tests[0] if tests else "test/loss")
+    return float(metrics[name])
