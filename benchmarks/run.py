@@ -16,6 +16,7 @@ import augmentation
 import cli_startup
 import compression
 import data_parallel
+import own_module
 import sweeps
 import train_loop
 from result import Result
@@ -26,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     "cli_startup": cli_startup.measure,
     "train_loop": train_loop.measure,
     "train_loop_default_callbacks": train_loop.measure_default_callbacks,
+    "own_module": own_module.measure,
     "augmentation_throughput": augmentation.measure_throughput,
     "augmentation_overhead": augmentation.measure_overhead,
     "compression_pruning": compression.measure_pruning,

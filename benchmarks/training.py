@@ -25,9 +25,9 @@ from omegaconf import DictConfig, OmegaConf
 from trainrig.config.resolvers import register_resolvers
 from trainrig.config.tree import BUILTIN_CONF_DIR
 from trainrig.data.in_memory import InMemoryDataModule
-from trainrig.training.build import build_classifier, build_data
+from trainrig.training.build import build_data, build_module
 from trainrig.training.callbacks.progress_bar import ProgressBar
-from trainrig.training.classifier import Classifier
+from trainrig.training.supervised import SupervisedModule
 
 SEED = 0
 
@@ -43,15 +43,15 @@ def experiment(*overrides: str) -> tuple[DictConfig, InMemoryDataModule]:
     return cfg, build_data(cfg)
 
 
-def fresh_classifier(*overrides: str) -> Classifier:
+def fresh_classifier(*overrides: str) -> SupervisedModule:
     """A newly built, identically seeded classifier of the default experiment."""
     cfg, data = experiment(*overrides)
     torch.manual_seed(SEED)
-    return build_classifier(cfg, data)
+    return build_module(cfg, data)
 
 
 def plain_epochs(epochs: int) -> list[float]:
-    """Seconds per epoch of a hand-written PyTorch loop doing the training work `Classifier` does.
+    """Seconds per epoch of a hand-written loop doing the training work `SupervisedModule` does.
 
     Rescale, augment, forward, cross-entropy, backward, Adam step, per-step schedule, accuracy
     and mean-loss updates; both are computed and reset at the end of each epoch.
@@ -80,9 +80,9 @@ def plain_epochs(epochs: int) -> list[float]:
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            classifier.train_acc.update(logits.detach(), y)
+            classifier.train_metrics["acc"].update(logits.detach(), y)
             classifier.train_loss.update(loss.detach(), weight=len(y))
-        for metric in (classifier.train_acc, classifier.train_loss):
+        for metric in (classifier.train_metrics["acc"], classifier.train_loss):
             metric.compute()
             metric.reset()
         times.append(time.perf_counter() - start)

@@ -200,7 +200,7 @@ def test_dynamic_quantization_of_a_model_without_linear_layers_is_refused_before
         "# Convolutions only.\n_target_: all_conv_model.build\n_partial_: true\n"
     )
     result = trainrig_cli(
-        "train", "model=all_conv", "allow_any_target=true", "compression=quantize_dynamic",
+        "train", "model=all_conv", "compression=quantize_dynamic",
         cwd=tmp_path,
     )  # fmt: skip
     _assert_clean_rejection(

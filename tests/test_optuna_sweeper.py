@@ -197,7 +197,7 @@ def test_exceptions_nan_and_out_of_memory_fail_their_trials_and_the_sweep_comple
 ) -> None:
     _faulty_model_option(tmp_path)
     result = trainrig_cli(
-        "train", *SWEEP, "model=faulty", "allow_any_target=true", "hydra/sweeper/sampler=grid",
+        "train", *SWEEP, "model=faulty", "hydra/sweeper/sampler=grid",
         "hydra.sweeper.n_trials=4",
         "hydra.sweeper.direction=minimize", "optimized_metric=val/loss",
         "hydra.sweeper.max_failure_rate=1.0", "model.fault=none,error,oom,nan_weights",
@@ -253,7 +253,6 @@ def test_custom_search_space_adds_conditional_parameters(
     result = trainrig_cli(
         "train", *SWEEP, "hydra/sweeper/sampler=random", "hydra.sweeper.n_trials=4",
         "hydra.sweeper.custom_search_space=conditional_space.extend", "model=cnn,mlp",
-        "allow_any_target=true",
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -80,7 +80,7 @@ def test_a_run_writes_no_password(trainrig_cli: CliRunner, tmp_path: Path) -> No
         "weights_url: ???\n"
     )
     result = trainrig_cli(
-        "train", "trainer=smoke", "model=url", "allow_any_target=true", "hydra.run.dir=run",
+        "train", "trainer=smoke", "model=url", "hydra.run.dir=run",
         f"model.weights_url=https://reader:{SECRET}@127.0.0.1/w.pt",
         "hydra/sweeper=optuna", f"hydra.sweeper.storage=postgresql://user:{SECRET}@127.0.0.1/db",
         cwd=tmp_path,

@@ -1,7 +1,9 @@
-"""`_target_` may only name callables of trainrig and its libraries unless the user opts in."""
+"""`_target_` may only name callables of trainrig and its libraries, of the user's project and of
+the packages it trusts, unless the user opts in (the project's own: test_project_modules.py)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -155,7 +157,7 @@ def test_an_experiment_naming_outside_code_is_refused_and_nothing_runs(
     )
     result = trainrig_cli("train", "experiment=evil", "trainer=smoke", cwd=tmp_path)
     _assert_clean_rejection(
-        result, f"model._target_: '{target}' is not under trainrig's allowed modules", tmp_path
+        result, f"model._target_: '{target}' is not under trainrig's libraries", tmp_path
     )
     assert "allow_any_target=true" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
@@ -185,33 +187,39 @@ def build(input_shape, num_classes):
 """
 
 
-def test_the_opt_in_lets_a_users_own_module_through(
+def test_the_opt_in_lets_a_module_from_outside_the_project_through(
     trainrig_cli: CliRunner, tmp_path: Path
 ) -> None:
-    (tmp_path / "own_model.py").write_text(OWN_MODEL)
-    (tmp_path / "conf" / "model").mkdir(parents=True)
-    (tmp_path / "conf" / "model" / "own.yaml").write_text(
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "own_model.py").write_text(OWN_MODEL)
+    (project / "conf" / "model").mkdir(parents=True)
+    (project / "conf" / "model" / "own.yaml").write_text(
         "# My linear model.\n_target_: own_model.build\n_partial_: true\n"
     )
-    refused = trainrig_cli("train", "model=own", "trainer=smoke", cwd=tmp_path)
-    _assert_clean_rejection(refused, "model._target_: 'own_model.build'", tmp_path)
+    path = {"PYTHONPATH": os.pathsep.join([str(elsewhere), os.environ.get("PYTHONPATH", "")])}
+    refused = trainrig_cli("train", "model=own", "trainer=smoke", cwd=project, env=path)
+    _assert_clean_rejection(refused, "model._target_: 'own_model.build' is not under", project)
     result = trainrig_cli(
-        "train", "model=own", "trainer=smoke", "allow_any_target=true", cwd=tmp_path
+        "train", "model=own", "trainer=smoke", "allow_any_target=true", cwd=project, env=path
     )
     assert result.returncode == 0, result.stderr
-    assert len(list(tmp_path.glob("outputs/train/runs/*/metrics.json"))) == 1
+    assert len(list(project.glob("outputs/train/runs/*/metrics.json"))) == 1
 
 
 def test_a_sweep_with_an_outside_search_space_function_is_refused(
     trainrig_cli: CliRunner, tmp_path: Path
 ) -> None:
-    marker = tmp_path / "ran"
-    (tmp_path / "space.py").write_text(
+    project, elsewhere, marker = tmp_path / "project", tmp_path / "elsewhere", tmp_path / "ran"
+    project.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "space.py").write_text(
         f"open({str(marker)!r}, 'w').close()\ndef extend(c, t): ...\n"
     )
+    path = {"PYTHONPATH": os.pathsep.join([str(elsewhere), os.environ.get("PYTHONPATH", "")])}
     result = trainrig_cli(
         "train", "-m", "hydra/sweeper=optuna", "hydra.sweep.dir=sweep", "trainer=smoke",
-        "hydra.sweeper.custom_search_space=space.extend", "model=cnn,mlp", cwd=tmp_path,
+        "hydra.sweeper.custom_search_space=space.extend", "model=cnn,mlp", cwd=project, env=path,
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert "hydra.sweeper.custom_search_space: 'space.extend' is not under" in result.stderr

@@ -58,6 +58,7 @@ def run() -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> None:
     """What the `trainrig` command does with `argv` (the command line when None)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    put_project_on_path()  # a config may name the project's modules, as under `python -m`
     if args and args[0] in ("-sc", "--shell-completion"):
         _shell_completion(args)
     if not args or args[0] in ("-h", "--help"):
@@ -77,6 +78,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if command not in HYDRA_COMMANDS:
         exit_with(f"unknown command {command!r}; choose one of {', '.join(COMMANDS)}")
     _run_hydra_app(command, rest)
+
+
+def put_project_on_path() -> None:
+    """The working directory first on sys.path, as `python -m` does, unless it is there already:
+    a config's `_target_` may name the project's modules (config/project_modules.py)."""
+    cwd = os.getcwd()
+    if not any(os.path.abspath(entry or os.curdir) == cwd for entry in sys.path):
+        sys.path.insert(0, cwd)
 
 
 def _resume(args: list[str]) -> NoReturn:

@@ -139,15 +139,23 @@ def compress_task(cfg: DictConfig) -> float:
         from trainrig.training.runner import compress_checkpoint
 
         report = compress_checkpoint(OmegaConf.create(values), _run_dir())
-    return float(report["after"]["test/acc"])
+    return _test_figure(report["after"])
 
 
-def eval_task(cfg: DictConfig) -> dict[str, float]:
-    """Validate, then test the checkpoint at `ckpt_path`; return its test metrics (whatever its
-    task logs: test/acc, test/r2, a LightningModule's own)."""
+def eval_task(cfg: DictConfig) -> float:
+    """Validate, then test the checkpoint at `ckpt_path`; return its test accuracy."""
     with _config_errors_reported():
         values = _validated(cfg, "eval")
         values["ckpt_path"] = _checkpoint_to_read(values)
         from trainrig.training.runner import evaluate
 
-        return evaluate(OmegaConf.create(values), _run_dir())
+        metrics = evaluate(OmegaConf.create(values), _run_dir())
+    return _test_figure(metrics)
+
+
+def _test_figure(metrics: dict[str, Any]) -> float:
+    """What eval and compress return to a sweeper: test/acc, else the first other test metric
+    (a regression's test/mse, a user's module's own), else the test loss."""
+    tests = [k for k in metrics if k.startswith("test/") and k != "test/loss"]
+    name = "test/acc" if "test/acc" in metrics else (tests[0] if tests else "test/loss")
+    return float(metrics[name])

@@ -7,6 +7,7 @@ compression steps (`run.py`) export with them too, and this option is one of tho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from trainrig.compression.onnx_files import Export
 from trainrig.compression.run import CompressionSteps
@@ -20,3 +21,4 @@ class ExportOnly(CompressionSteps):
 
     name: str = "export_onnx"
     export: Export = "onnx"
+    any_task: ClassVar[bool] = True

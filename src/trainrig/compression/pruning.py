@@ -10,7 +10,7 @@ annotations are the `compression=prune_*` options' schema; torch is imported ins
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from annotated_types import Ge, Lt
 
@@ -45,6 +45,7 @@ class Pruning(CompressionSteps):
     norm: Annotated[int, Ge(1)] = 2  # for `structured`: the Ln norm that ranks channels
     name: str = "prune"
     export: Export = None
+    any_task: ClassVar[bool] = True
 
     def apply(self, model: nn.Module) -> None:
         """Attach the pruning masks to every prunable layer's weight of `model`."""
@@ -65,12 +66,22 @@ class Pruning(CompressionSteps):
                 prune.ln_structured(module, weight, amount=self.amount, n=self.norm, dim=0)
 
     def compressed(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> nn.Module:
-        """The classifier pruned in place, fine-tuned with the masks on, masks folded in."""
-        self.apply(classifier.model)
+        """The model pruned in place, fine-tuned with the masks on, masks folded in: trainrig's
+        classifier's `model`, or a user's whole LightningModule."""
+        model = (
+            getattr(classifier, "model", classifier) if _is_supervised(classifier) else classifier
+        )
+        self.apply(model)
         if self.finetune_epochs:
             run.finetune(classifier, data, self.finetune_epochs)
-        make_permanent(classifier.model)
+        make_permanent(model)
         return classifier.cpu()
+
+
+def _is_supervised(module: nn.Module) -> bool:
+    from trainrig.training.supervised import SupervisedModule
+
+    return isinstance(module, SupervisedModule)
 
 
 def make_permanent(model: nn.Module) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from trainrig.compression.run import CompressionSteps
 from trainrig.config.errors import ConfigError
@@ -29,6 +29,7 @@ class DynamicQuantization(CompressionSteps):
     """Quantize every nn.Linear to int8 after training (`compression=quantize_dynamic`)."""
 
     name: str = "quantize_dynamic"
+    any_task: ClassVar[bool] = True
 
     def check(self, model: nn.Module) -> None:
         """Raise ConfigError, before any training, if `model` has no nn.Linear to quantize."""

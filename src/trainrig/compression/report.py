@@ -29,6 +29,26 @@ def test_accuracy(classifier: nn.Module, data: Any) -> float:
     return correct / total
 
 
+def test_metrics(module: nn.Module, data: Any) -> dict[str, float]:
+    """The model's test metrics on the CPU: accuracy for trainrig's classifier (and its quantized
+    copies, plain modules with a `rescale`); a LightningModule's own test metrics otherwise."""
+    import pytorch_lightning as pl
+
+    from trainrig.training.supervised import SupervisedModule
+
+    supervised = isinstance(module, SupervisedModule)
+    if (supervised and module.task.kind == "classification") or not isinstance(
+        module, pl.LightningModule
+    ):
+        return {"test/acc": test_accuracy(module, data)}
+    trainer = pl.Trainer(
+        accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+        enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    results = trainer.test(module, datamodule=data, verbose=False)[0]
+    return {k: float(v) for k, v in results.items() if k.startswith("test/")}
+
+
 def measure(classifier: nn.Module, data: Any, example: torch.Tensor) -> dict[str, float]:
     """One side of the report: `classifier` (with a `rescale`) on the CPU."""
     total, nonzero = count_parameters(classifier)
@@ -38,7 +58,7 @@ def measure(classifier: nn.Module, data: Any, example: torch.Tensor) -> dict[str
         "sparsity": 1 - nonzero / total,
         **size_on_disk(classifier),
         "cpu_latency_ms_per_batch": cpu_latency_ms(classifier, example),
-        "test/acc": test_accuracy(classifier, data),
+        **test_metrics(classifier, data),
     }
 
 

@@ -15,7 +15,7 @@ their signatures (the `compression` options' schema) before torch loads.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from trainrig.compression.onnx_files import check_onnx, export_onnx
 from trainrig.rundir.results import write_atomic
@@ -35,7 +35,14 @@ ONNX_FILE = "model.onnx"
 
 class CompressionSteps:
     """The interface's defaults (nothing to check, no callbacks, the model as it is) and the
-    shared `compress`; each method overrides what it does differently."""
+    shared `compress`; each method overrides what it does differently.
+
+    `any_task`: the method compresses any LightningModule (a user's own, a regression) and is
+    judged by that module's own test metrics; the others work on trainrig's single-label
+    classifier (its `model`, class logits and test accuracy) and are refused for other tasks.
+    """
+
+    any_task: ClassVar[bool] = False
 
     def prepare(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> None:
         """Refuse, before any training, a model this method cannot compress (default: any fits)."""
@@ -56,14 +63,12 @@ class CompressionSteps:
         self, classifier: SupervisedModule, data: Any, run: CompressionRun
     ) -> dict[str, Any]:
         """Compress `classifier` (in place, or a quantized copy), save it, report both sides."""
-        import torch
 
         from trainrig.compression.report import measure, print_report
         from trainrig.rundir.checkpoint_io import save_atomic
 
         classifier = classifier.cpu()
-        batch = next(iter(data.test_dataloader()))[0]
-        example = batch.cpu().to(torch.float32) * classifier.rescale
+        example = example_input(classifier, data)
         before = measure(self.reference(classifier, run), data, example)
         compressed = self.compressed(classifier, data, run)
         after = measure(compressed, data, example)
@@ -76,6 +81,22 @@ class CompressionSteps:
         write_atomic(run.run_dir / REPORT_FILE, json.dumps(report, indent=2) + "\n")
         print_report(report)
         return report
+
+
+def example_input(module: nn.Module, data: Any) -> torch.Tensor:
+    """The inputs of the first test batch as the model takes them (float, times `rescale`)."""
+    import torch
+
+    from trainrig.config.errors import ConfigError
+
+    batch = next(iter(data.test_dataloader()))
+    inputs = batch[0] if isinstance(batch, list | tuple) else batch
+    if not isinstance(inputs, torch.Tensor):
+        raise ConfigError(
+            f"compression: the test batches are {type(batch).__name__}, not (inputs, targets) "
+            "tensors, so there is no input to measure latency or export with; use compression=none"
+        )
+    return inputs.cpu().to(torch.float32) * getattr(module, "rescale", 1.0)
 
 
 def dummy_input(data: Any) -> torch.Tensor:

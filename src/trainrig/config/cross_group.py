@@ -8,6 +8,7 @@ from trainrig.compression.iterative_pruning import IterativePruning
 from trainrig.config.errors import ConfigError
 from trainrig.config.signature import builder_for
 from trainrig.tasks.names_check import check_metric_names
+from trainrig.tasks.settle import task_kind
 from trainrig.training.metric_names import COMPRESSION_PREFIX
 
 
@@ -16,11 +17,26 @@ def check_across_groups(values: dict[str, Any], task: str) -> None:
     if task in ("train", "lr_find"):
         check_metric_names(values)
     compression = values.get("compression") or {}
+    _compression_fits_the_task(compression, values)
     _compression_objectives_need_compression(values.get("optimized_metric"), compression)
     target = compression.get("_target_")
     if isinstance(target, str) and builder_for(target) is IterativePruning:
         settings = {k: v for k, v in compression.items() if not k.startswith("_")}
         _iterative_pruning_fits(IterativePruning(**settings), values.get("trainer") or {}, task)
+
+
+def _compression_fits_the_task(compression: dict[str, Any], values: dict[str, Any]) -> None:
+    target = compression.get("_target_")
+    method = builder_for(target) if isinstance(target, str) else None
+    kind = task_kind(values)
+    if method is not None and kind != "classification" and not getattr(method, "any_task", False):
+        name = getattr(method, "name", None) or compression.get("name") or target
+        raise ConfigError(
+            f"compression: {name} works on trainrig's single-label classifier (its model, class "
+            f"logits and test accuracy), not with task={kind}; choose prune_global, prune_l1, "
+            "prune_structured, quantize_dynamic or export_onnx, which compress any "
+            "LightningModule, or compression=none"
+        )
 
 
 def _compression_objectives_need_compression(wanted: Any, compression: dict[str, Any]) -> None:

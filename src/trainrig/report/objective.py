@@ -2,7 +2,8 @@
 
 The metric is the runs' `optimized_metric` (the first one of a multi-objective run). Its
 direction is `checkpoint.mode` when the checkpoint monitors that same metric; otherwise the
-name's convention: losses, parameter counts and byte sizes are better lower, the rest higher.
+name's: the task's metric catalog (R2 higher, MSE lower; tasks/catalog.py), else the convention
+that losses, parameter counts and byte sizes are better lower and the rest higher.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trainrig.report.discover import Run
+from trainrig.tasks.catalog import higher_is_better
+from trainrig.tasks.settle import task_kind
 
 LOWER_IS_BETTER = ("loss", "parameters", "bytes")
 DEFAULT_METRIC = "val/acc"
@@ -33,11 +36,16 @@ def _named_metric(run: Run) -> str:
     return named if isinstance(named, str) and named else DEFAULT_METRIC
 
 
-def metric_objective(metric: str, monitor: object, mode: object) -> Objective:
+def metric_objective(
+    metric: str, monitor: object, mode: object, kind: str | None = None
+) -> Objective:
     """Which way `metric` is better: `mode` ("max"/"min") when the checkpoint's `monitor` is the
     same metric, else the name's convention. The sweeper derives its direction this way too."""
     if monitor == metric and mode in ("max", "min"):
         return Objective(metric, mode == "max", f"checkpoint.mode={mode}")
+    known = higher_is_better(metric, kind)
+    if known is not None:
+        return Objective(metric, known, "by the metric's name")
     lower = metric.rsplit("/", 1)[-1].endswith(LOWER_IS_BETTER)
     return Objective(metric, not lower, "by the metric's name")
 
@@ -46,7 +54,8 @@ def objective_of(runs: list[Run]) -> Objective:
     """The objective of the first run (runs compared in one report share one, as a rule)."""
     run = runs[0]
     monitor, mode = run.config.get("checkpoint.monitor"), run.config.get("checkpoint.mode")
-    return metric_objective(_named_metric(run), monitor, mode)
+    kind = task_kind({"task": {"_target_": run.config.get("task._target_")}})
+    return metric_objective(_named_metric(run), monitor, mode, kind)
 
 
 def sorted_by(objective: Objective, runs: list[Run]) -> list[Run]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from trainrig.config.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class MetricKind:
@@ -80,6 +82,21 @@ def chosen(kind: str, metrics: Any) -> dict[str, dict[str, Any]]:
     }
 
 
+def check_catalog(kind: str, metrics: Any) -> None:
+    """Raise ConfigError for a `metrics` config that is not names of the task's catalog."""
+    if metrics is not None and not isinstance(metrics, list | tuple | dict):
+        raise ConfigError(
+            f"metrics: expected a list of names or a mapping of name -> arguments, got {metrics!r}"
+        )
+    for name, arguments in chosen(kind, metrics).items():
+        if arguments["metric"] not in CATALOG[kind]:
+            which = f"metrics.{name}" + (".metric" if name != arguments["metric"] else "")
+            raise ConfigError(
+                f"{which}: task={kind} has no metric {arguments['metric']!r}; choose from "
+                f"{', '.join(CATALOG[kind])}"
+            )
+
+
 def kind_of(kind: str, arguments: dict[str, Any]) -> MetricKind:
     return CATALOG[kind][arguments["metric"]]
 
@@ -108,8 +125,8 @@ def higher_is_better(name: str, kind: str | None, metrics: Any = None) -> bool |
     if short.endswith(LOWER_IS_BETTER_SUFFIXES):
         return False
     if kind in CATALOG:
-        entry = chosen(kind, metrics).get(short)
-        if entry is not None and entry["metric"] in CATALOG[kind]:
+        entry = chosen(kind, metrics).get(short, {"metric": short})
+        if entry["metric"] in CATALOG[kind]:
             return CATALOG[kind][entry["metric"]].higher_is_better
     if name.startswith("compression/"):
         return True  # sparsity, test_acc (its sizes end in parameters or bytes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from trainrig.config.errors import ConfigError
-from trainrig.tasks.catalog import CATALOG, RESULT_STAGES, chosen, logged_names, not_logged
+from trainrig.tasks.catalog import RESULT_STAGES, check_catalog, logged_names, not_logged
 from trainrig.tasks.settle import USER_MODULE, mode_of, task_kind
 from trainrig.training.metric_names import COMPRESSION_METRICS, MODEL_SIZE
 
@@ -27,11 +27,15 @@ def check_metric_names(values: dict[str, Any]) -> None:
                 "remove `metrics`, or choose a built-in task"
             )
         return
-    _check_catalog(kind, metrics)
+    check_catalog(kind, metrics)
     for key, name in monitors(values):
         if (error := not_logged(key, name, kind, metrics)) is not None:
             raise ConfigError(error)
-    finished = [*logged_names(kind, metrics, RESULT_STAGES), MODEL_SIZE, *COMPRESSION_METRICS]
+    finished = [
+        *logged_names(kind, metrics, RESULT_STAGES),
+        MODEL_SIZE,
+        *compression_figures(kind, metrics),
+    ]
     wanted = values.get("optimized_metric")
     for name in [wanted] if isinstance(wanted, str) else list(wanted or []):
         if name not in finished:
@@ -42,6 +46,17 @@ def check_metric_names(values: dict[str, Any]) -> None:
     _check_modes(values)
 
 
+def compression_figures(kind: str, metrics: Any) -> list[str]:
+    """The `compression/*` figures a run of this task with a compression option writes."""
+    sizes = [name for name in COMPRESSION_METRICS if not name.endswith("test_acc")]
+    tests = [
+        n
+        for n in logged_names(kind, metrics, ("test",))
+        if kind != "classification" or n == "test/acc"
+    ]
+    return [*sizes, *(f"compression/{name.replace('/', '_', 1)}" for name in tests)]
+
+
 def monitors(values: dict[str, Any]) -> list[tuple[str, str]]:
     """(key, metric) of every monitor in the config: checkpoint, early stopping, plateau."""
     found = []
@@ -50,20 +65,6 @@ def monitors(values: dict[str, Any]) -> list[tuple[str, str]]:
         if isinstance(node, dict) and isinstance(node.get("monitor"), str):
             found.append((f"{node_key}.monitor", node["monitor"]))
     return found
-
-
-def _check_catalog(kind: str, metrics: Any) -> None:
-    if metrics is not None and not isinstance(metrics, list | tuple | dict):
-        raise ConfigError(
-            f"metrics: expected a list of names or a mapping of name -> arguments, got {metrics!r}"
-        )
-    for name, arguments in chosen(kind, metrics).items():
-        if arguments["metric"] not in CATALOG[kind]:
-            which = f"metrics.{name}" + (".metric" if name != arguments["metric"] else "")
-            raise ConfigError(
-                f"{which}: task={kind} has no metric {arguments['metric']!r}; choose from "
-                f"{', '.join(CATALOG[kind])}"
-            )
 
 
 def _check_modes(values: dict[str, Any]) -> None:

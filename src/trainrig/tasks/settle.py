@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from trainrig.config.errors import ConfigError
 from trainrig.config.signature import builder_for
-from trainrig.tasks.catalog import chosen, higher_is_better, not_logged
+from trainrig.tasks.catalog import check_catalog, chosen, higher_is_better, not_logged
 
 USER_MODULE = "lightning_module"
 
@@ -47,12 +47,15 @@ def settle_metrics(cfg: DictConfig) -> None:
     checkpoint = cfg.get("checkpoint")
     if checkpoint is None:
         return
+    kind = task_kind(cfg)
+    if kind != USER_MODULE:
+        check_catalog(kind, _plain(cfg.get("metrics")))  # before any name is drawn from it
     with open_dict(cfg):
         if checkpoint.get("monitor") is None:
             checkpoint.monitor = main_metric(cfg)
         if checkpoint.get("mode") is None:
             mode = mode_of(str(checkpoint.monitor), cfg)
-            kind, metrics = task_kind(cfg), _plain(cfg.get("metrics"))
+            metrics = _plain(cfg.get("metrics"))
             if kind != USER_MODULE and (
                 error := not_logged("checkpoint.monitor", str(checkpoint.monitor), kind, metrics)
             ):

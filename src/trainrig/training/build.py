@@ -31,7 +31,7 @@ from trainrig.training.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.training.callbacks.log_hyperparameters import LogHyperparameters
 from trainrig.training.callbacks.progress_bar import ProgressBar
 from trainrig.training.callbacks.random_state import RandomStateInCheckpoint
-from trainrig.training.data_info import DataInfo, data_info
+from trainrig.training.data_info import DataInfo, data_info, loader_target_stats
 from trainrig.training.optimizers import OptimizerFactory, optimizer_factory
 from trainrig.training.supervised import SupervisedModule
 from trainrig.training.user_module import user_module
@@ -94,7 +94,12 @@ def build_supervised(cfg: DictConfig, data: Any, task: SupervisedTask) -> Superv
     metrics = cfg.get("metrics")
     metrics = OmegaConf.to_container(metrics) if OmegaConf.is_config(metrics) else metrics
     build_metrics(task, metrics, info.num_outputs)  # refuses bad arguments before training
-    stats = data.target_stats() if hasattr(data, "target_stats") else None
+    if hasattr(data, "target_stats"):
+        stats = data.target_stats()
+    elif info.targets == "values":
+        stats = loader_target_stats(data)
+    else:
+        stats = None
     return SupervisedModule(
         model=model,
         task=task,

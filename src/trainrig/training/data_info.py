@@ -81,3 +81,12 @@ def _from_a_batch(data: Any, task: SupervisedTask) -> tuple[tuple[int, ...], int
             )
         outputs = int(getattr(data, "num_classes", 0) or y.shape[-1])
     return tuple(x.shape[1:]), outputs, targets
+
+
+def loader_target_stats(data: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-column mean and std of the training loader's targets (a user's data module that does
+    not give `target_stats` itself): one pass over its training batches."""
+    targets = torch.cat(
+        [batch[1].reshape(len(batch[1]), -1).float() for batch in data.train_dataloader()]
+    )
+    return targets.mean(0), targets.std(0).clamp_min(1e-6)

@@ -25,6 +25,9 @@ OBJECTIVES = (*FINAL_METRICS, *COMPRESSION_METRICS)
 
 
 def compression_metrics(report: dict[str, Any]) -> dict[str, float]:
-    """A compression report's compressed side as run metrics: `compression/test_acc`, ... ."""
+    """A compression report's compressed side as run metrics: its sizes, and each test metric
+    `test/<name>` as `compression/test_<name>` (test_acc for trainrig's classifier)."""
     after = report["after"]
-    return {COMPRESSION_PREFIX + k: float(after[key]) for k, key in COMPRESSION_REPORT_KEYS.items()}
+    sizes = {k: key for k, key in COMPRESSION_REPORT_KEYS.items() if not key.startswith("test/")}
+    tests = {key.replace("/", "_", 1): key for key in after if key.startswith("test/")}
+    return {COMPRESSION_PREFIX + k: float(after[key]) for k, key in {**sizes, **tests}.items()}

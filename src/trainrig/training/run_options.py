@@ -50,7 +50,8 @@ def train(
     (per_device, Lightning's meaning) or all devices' together (global). `lr_scaling` scales
     optimizer.lr with the number N of data-parallel processes: none, linear (x N, Goyal et al.
     2017) or sqrt. `allow_any_target`: `_target_` may name any callable, not only trainrig's and
-    its libraries' (only for configs you trust; see config/target_allowlist.py)."""
+    its libraries', the project's own modules and its pyproject.toml's `trusted_modules` (only
+    for configs you trust; see config/target_allowlist.py)."""
 
 
 @option("")

@@ -26,6 +26,13 @@ def user_module(cfg: DictConfig, optimizer: OptimizerFactory) -> pl.LightningMod
     configures none itself."""
     target = cfg.model.get("_target_")
     module = instantiate(cfg.model)
+    if not isinstance(module, pl.LightningModule) and cfg.model.get("_partial_"):
+        raise ConfigError(
+            f"model._partial_: task=lightning_module builds your module with the node's own "
+            f"arguments, but {target} is marked _partial_ (a builder waiting for the input shape "
+            "and outputs): drop _partial_ for a LightningModule, or choose task=classification "
+            "(or regression, multilabel) for an nn.Module builder"
+        )
     if not isinstance(module, pl.LightningModule):
         raise ConfigError(
             f"model._target_: task=lightning_module needs a LightningModule, but {target} built "
@@ -37,6 +44,12 @@ def user_module(cfg: DictConfig, optimizer: OptimizerFactory) -> pl.LightningMod
             "augmentation: trainrig's image augmentation works on its own tasks' (images, "
             "classes) batches; task=lightning_module trains on your module's batches: use "
             "augmentation=none (or augment in your data module)"
+        )
+    if cfg.get("compression") and not is_overridden("forward", module, pl.LightningModule):
+        raise ConfigError(
+            f"compression: {type(module).__name__} has no forward(); compression measures, "
+            "quantizes and exports a module through forward(inputs): define it, or use "
+            "compression=none"
         )
     monitored = [str(cfg.checkpoint.monitor)]
     if cfg.get("early_stopping"):
