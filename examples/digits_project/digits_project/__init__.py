@@ -1,0 +1,1 @@
+"""An example project trained by trainrig: its own LightningModule and LightningDataModule."""

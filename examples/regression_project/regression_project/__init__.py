@@ -1,0 +1,1 @@
+"""An example regression project trained by trainrig: its own network on its own table."""
