@@ -14,6 +14,7 @@ PAGES = [
     REPO_ROOT / "README.md",
     REPO_ROOT / "benchmarks" / "README.md",
     *sorted((REPO_ROOT / "docs").glob("*.md")),
+    *sorted((REPO_ROOT / "examples").glob("*/README.md")),
 ]
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 
