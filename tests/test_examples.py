@@ -1,12 +1,14 @@
 """The example projects of examples/, each copied outside the repository and run from its own
 directory through the real CLI, as a user runs them: train (killed with SIGKILL mid-training,
-then `trainrig resume`), a multirun, an Optuna sweep pruned on a metric of the project's own,
-eval of the trained run's best checkpoint and a report.
+then `trainrig resume`), eval of its best checkpoint, an Optuna sweep pruned on a metric of the
+project's own, a report, and a multirun.
 
 Nothing is put on PYTHONPATH, Python does not put the working directory on sys.path (`-P`, as
 the installed `trainrig` command starts), and there is no `allow_any_target`: the projects' own
 modules (a LightningModule, a data module, a network builder) are found and allowed because
-trainrig runs in the project. Training is cut short; the one trained run serves eval and report.
+trainrig runs in the project. Training is cut short, and the one trained run serves eval and
+report. Each project's chain is one test and its multirun another, so `pytest -n 2` never
+builds the same run on two workers.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import csv
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -84,15 +85,12 @@ EXAMPLE_PROJECTS = [
 ]
 
 
-@pytest.fixture(scope="module", params=EXAMPLE_PROJECTS, ids=lambda e: e.name)
-def example(request: pytest.FixtureRequest) -> Example:
-    return request.param  # type: ignore[no-any-return]
+EACH_PROJECT = pytest.mark.parametrize("example", EXAMPLE_PROJECTS, ids=lambda e: e.name)
 
 
-@pytest.fixture(scope="module")
-def project(example: Example, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _copy(example: Example, tmp_path: Path) -> Path:
     """A copy of the example project in a temporary directory, outside the repository."""
-    root = tmp_path_factory.mktemp("user") / example.name
+    root = tmp_path / example.name
     shutil.copytree(EXAMPLES / example.name, root, ignore=shutil.ignore_patterns("outputs"))
     assert REPO_ROOT not in root.parents
     return root
@@ -132,55 +130,23 @@ class Trained:
     resume_output: str
 
 
-@pytest.fixture(scope="module")
-def trained(example: Example, project: Path) -> Trained:
-    """`trainrig train experiment=...` killed with SIGKILL once its first epoch is saved, then
-    `trainrig resume RUN_DIR`."""
-    epochs = example.train_epochs
-    command = _command("train", f"experiment={example.experiment}", *example.training(epochs),
-                       f"early_stopping.patience={epochs}")  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=project, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    runs, deadline = project / "outputs" / "train" / "runs", time.monotonic() + 120
-    while not list(runs.glob("*/checkpoints/last.ckpt")):  # saved atomically after each epoch
-        assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-        assert time.monotonic() < deadline, "no checkpoint within 120 s"
-        time.sleep(0.01)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    (run_dir,) = runs.iterdir()
-    killed_after = _epoch(run_dir / "checkpoints" / "last.ckpt")
-    assert killed_after < example.train_epochs - 1, "the run finished before it was killed"
-    assert not (run_dir / "metrics.json").exists()
-    result = _cli("resume", str(run_dir), cwd=project)
-    return Trained(run_dir, killed_after, result.stdout + result.stderr)
-
-
-def test_train_writes_the_metrics_the_project_logs_and_its_best_checkpoint(
-    example: Example, trained: Trained
+@EACH_PROJECT
+def test_a_project_trains_resumes_evaluates_sweeps_and_reports(
+    example: Example, tmp_path: Path
 ) -> None:
-    metrics = _metrics(trained.run_dir)
-    assert (trained.run_dir / "checkpoints" / "best.ckpt").is_file()
-    assert {example.own_metric, example.test_metric, "val/loss", "test/loss"} <= metrics.keys()
-    low, high = example.sane
-    assert low < metrics[example.test_metric] <= high
-    assert all(abs(value) < float("inf") for value in metrics.values())  # no NaN, no inf
+    project = _copy(example, tmp_path)
+    trained = _killed_then_resumed(example, project)
+    _check_trained(example, trained)
+    _check_resumed(example, trained)
+    _check_eval(example, project, trained)
+    sweep = _sweep(example, project)
+    _check_sweep(example, sweep)
+    _check_report(example, project, trained, sweep)
 
 
-def test_a_killed_run_resumes_from_its_last_checkpoint_to_the_end(
-    example: Example, trained: Trained
-) -> None:
-    last = trained.run_dir / "checkpoints" / "last.ckpt"
-    assert f"Restoring states from the checkpoint path at {last}" in trained.resume_output
-    assert _epoch(last) == example.train_epochs - 1  # went on to the last epoch
-    with (trained.run_dir / "csv" / "metrics.csv").open() as log:
-        validated = [int(row["epoch"]) for row in csv.DictReader(log) if row["val/loss"]]
-    after_kill = list(range(trained.killed_after_epoch + 1, example.train_epochs))
-    assert validated[-len(after_kill) :] == after_kill  # each epoch after the kill, once
-
-
-def test_a_multirun_trains_one_run_per_value(example: Example, project: Path) -> None:
+@EACH_PROJECT
+def test_a_multirun_trains_one_run_per_value(example: Example, tmp_path: Path) -> None:
+    project = _copy(example, tmp_path)
     key, values = example.multirun.split("=")
     _cli("train", "-m", f"experiment={example.experiment}", example.multirun,
          *example.training(example.short_epochs), "hydra.sweep.dir=outputs/multirun",
@@ -192,8 +158,54 @@ def test_a_multirun_trains_one_run_per_value(example: Example, project: Path) ->
         assert example.own_metric in _metrics(job)
 
 
-@pytest.fixture(scope="module")
-def sweep(example: Example, project: Path) -> Path:
+def _killed_then_resumed(example: Example, project: Path) -> Trained:
+    """`trainrig train experiment=...` killed with SIGKILL once its first epoch is saved, then
+    `trainrig resume RUN_DIR`."""
+    epochs = example.train_epochs
+    command = _command("train", f"experiment={example.experiment}", *example.training(epochs),
+                       f"early_stopping.patience={epochs}")  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=project, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    runs, deadline = project / "outputs" / "train" / "runs", time.monotonic() + 120
+    try:
+        while not list(runs.glob("*/checkpoints/last.ckpt")):  # saved atomically, every epoch
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            assert time.monotonic() < deadline, "no checkpoint within 120 s"
+            time.sleep(0.01)
+    finally:
+        process.kill()  # SIGKILL: mid-training, as a lost machine or the OOM killer stops it
+        process.wait()
+    (run_dir,) = runs.iterdir()
+    killed_after = _epoch(run_dir / "checkpoints" / "last.ckpt")
+    assert killed_after < example.train_epochs - 1, "the run finished before it was killed"
+    assert not (run_dir / "metrics.json").exists()
+    result = _cli("resume", str(run_dir), cwd=project)
+    return Trained(run_dir, killed_after, result.stdout + result.stderr)
+
+
+def _check_trained(example: Example, trained: Trained) -> None:
+    """The metrics the project logs and its best checkpoint."""
+    metrics = _metrics(trained.run_dir)
+    assert (trained.run_dir / "checkpoints" / "best.ckpt").is_file()
+    assert {example.own_metric, example.test_metric, "val/loss", "test/loss"} <= metrics.keys()
+    low, high = example.sane
+    assert low < metrics[example.test_metric] <= high
+    assert all(abs(value) < float("inf") for value in metrics.values())  # no NaN, no inf
+
+
+def _check_resumed(example: Example, trained: Trained) -> None:
+    """Resumed from last.ckpt, the kill's epoch, and trained every later epoch once."""
+    last = trained.run_dir / "checkpoints" / "last.ckpt"
+    assert f"Restoring states from the checkpoint path at {last}" in trained.resume_output
+    assert _epoch(last) == example.train_epochs - 1  # went on to the last epoch
+    with (trained.run_dir / "csv" / "metrics.csv").open() as log:
+        validated = [int(row["epoch"]) for row in csv.DictReader(log) if row["val/loss"]]
+    after_kill = list(range(trained.killed_after_epoch + 1, example.train_epochs))
+    assert validated[-len(after_kill) :] == after_kill  # each epoch after the kill, once
+
+
+def _sweep(example: Example, project: Path) -> Path:
     """The project's own Optuna search, cut to four short trials, pruned from the second on
     (deterministic, so the same trials are pruned every time): its sweep directory."""
     _cli("train", f"experiment={example.search}", f"hydra.sweeper.n_trials={TRIALS}",
@@ -202,9 +214,8 @@ def sweep(example: Example, project: Path) -> Path:
     return project / "outputs" / "sweeps" / example.search
 
 
-def test_an_optuna_sweep_optimizes_and_prunes_on_the_projects_own_metric(
-    example: Example, sweep: Path
-) -> None:
+def _check_sweep(example: Example, sweep: Path) -> None:
+    """The study optimized and pruned on the project's own metric, in its direction."""
     import optuna
 
     study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{sweep / 'study.db'}")
@@ -223,9 +234,8 @@ def test_an_optuna_sweep_optimizes_and_prunes_on_the_projects_own_metric(
     assert _metrics(sweep / str(best.number))[example.own_metric] == pytest.approx(best.value)
 
 
-def test_eval_of_the_best_checkpoint_gives_the_runs_test_metrics(
-    example: Example, project: Path, trained: Trained
-) -> None:
+def _check_eval(example: Example, project: Path, trained: Trained) -> None:
+    """eval of the best checkpoint gives the run's own test metric."""
     best = trained.run_dir / "checkpoints" / "best.ckpt"
     _cli("eval", f"ckpt_path={best}", "hydra.run.dir=outputs/evaluated", cwd=project)
     evaluated = _metrics(project / "outputs" / "evaluated")
@@ -233,9 +243,8 @@ def test_eval_of_the_best_checkpoint_gives_the_runs_test_metrics(
     assert evaluated[example.test_metric] == pytest.approx(expected, abs=1e-6)
 
 
-def test_report_names_the_runs_the_sweep_and_the_metric(
-    example: Example, project: Path, trained: Trained, sweep: Path
-) -> None:
+def _check_report(example: Example, project: Path, trained: Trained, sweep: Path) -> None:
+    """The report ranks by the sweep's metric and names the run, the trials and the sweep."""
     out = project / "outputs" / "report"
     _cli("report", str(sweep), str(trained.run_dir), "--out", str(out), cwd=project)
     report = (out / "report.md").read_text()
