@@ -11,11 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tests.task_modules import classification_module
 from trainrig.augmentation.batch_augmentation import BatchAugmentation
 from trainrig.augmentation.batched import build_augmentation, zoom_bounds
 from trainrig.augmentation.random_affine import RandomAffine
 from trainrig.data.in_memory import InMemoryDataModule
-from tests.task_modules import classification_module
 
 SHAPE = (3, 16, 16)
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -128,8 +128,10 @@ def test_only_training_batches_are_augmented() -> None:
     data = InMemoryDataModule(split, split, split, num_outputs=2, batch_size=8)
     augmentation = CountingAugmentation()
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
-    classifier = classification_module(model, 2, optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1),
-                            augmentation=augmentation)  # fmt: skip
+    classifier = classification_module(
+        model, 2, optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1),
+        augmentation=augmentation,
+    )  # fmt: skip
     trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
     trainer.fit(classifier, datamodule=data)

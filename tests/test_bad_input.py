@@ -35,7 +35,8 @@ BAD_TRAIN_OVERRIDES = [
     (
         "unknown-objective",
         ["optimized_metric=val/f1"],
-        "optimized_metric: val/f1 is not among a finished run's metrics; choose from val/loss, val/acc",
+        "optimized_metric: val/f1 is not among a finished run's metrics; choose from val/loss, "
+        "val/acc",
     ),
     (
         "unknown-metric",

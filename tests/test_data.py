@@ -98,7 +98,9 @@ def test_in_memory_splits_move_to_the_training_device_once() -> None:
 
     data = build_digits(batch_size=256)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
-    classifier = classification_module(model, 10, optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1))
+    classifier = classification_module(
+        model, 10, optimizer=lambda m: torch.optim.SGD(m.parameters(), lr=0.1)
+    )
     trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
     trainer.fit(classifier, datamodule=data)

@@ -90,7 +90,7 @@ def test_validation_metrics_are_those_of_validating_the_best_checkpoint_again(
     import pytorch_lightning as pl
 
     from trainrig.rundir.checkpoints import load_config_from_checkpoint, load_fitting_weights
-    from trainrig.training.build import build_module, build_data
+    from trainrig.training.build import build_data, build_module
 
     run_dir, _ = smoke_run
     best = run_dir / "checkpoints" / "best.ckpt"

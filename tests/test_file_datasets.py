@@ -18,7 +18,7 @@ from trainrig.data.image_folder import build_image_folder
 from trainrig.data.in_memory import InMemoryDataModule
 from trainrig.data.streaming import StreamingDataModule
 from trainrig.models.cnn import build_cnn
-from trainrig.training.build import build_module, build_data
+from trainrig.training.build import build_data, build_module
 from trainrig.training.runner import train
 
 from .data_files import write_csv, write_png_tree

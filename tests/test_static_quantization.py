@@ -11,11 +11,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tests.task_modules import classification_module
 from trainrig.compression.static_quantization import StaticQuantization
 from trainrig.config.errors import ConfigError
 from trainrig.data.normalization import Standardize, channel_stats
 from trainrig.models.cnn import build_cnn
-from tests.task_modules import classification_module
 
 BATCH_SHAPE = (64, 1, 8, 8)
 CALIBRATION_BATCHES = 8
@@ -34,7 +34,7 @@ def _saved_bytes(model: nn.Module) -> int:
 
 @pytest.fixture(scope="module")
 def float_model() -> nn.Module:
-    """The CNN behind a Standardize, as trainrig's SupervisedModule runs it (random weights, eval)."""
+    """The CNN behind a Standardize, as trainrig's SupervisedModule runs it (random weights)."""
     torch.manual_seed(0)
     mean, std = channel_stats(torch.cat(_batches(4, seed=1)))
     classifier = classification_module(

@@ -10,7 +10,7 @@ import pytorch_lightning as pl
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.training.build import build_module, build_data
+from trainrig.training.build import build_data, build_module
 
 
 def test_classifier_logs_loss_and_accuracy_per_stage(

@@ -79,6 +79,10 @@ class OptunaSweeperConf:
     params: Optional[dict[str, Any]] = field(default_factory=dict)
     custom_search_space: Optional[str] = None  # "module.function(cfg, trial)" suggesting more
     search_space: Optional[Any] = None  # hydra-optuna-sweeper 1.1's, deprecated: use params
+    # configurations run first: mappings of parameter names to values, or YAML files (best.yaml)
+    enqueue: Optional[Any] = None
+    # bounds on a trainrig run's metrics, e.g. ["model/parameters <= 20000"]: infeasible trials
+    constraints: Optional[Any] = None
 
 
 store = ConfigStore.instance()

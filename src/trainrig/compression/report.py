@@ -36,10 +36,8 @@ def test_metrics(module: nn.Module, data: Any) -> dict[str, float]:
 
     from trainrig.training.supervised import SupervisedModule
 
-    supervised = isinstance(module, SupervisedModule)
-    if (supervised and module.task.kind == "classification") or not isinstance(
-        module, pl.LightningModule
-    ):
+    classifier = isinstance(module, SupervisedModule) and module.task.kind == "classification"
+    if classifier or not isinstance(module, pl.LightningModule):
         return {"test/acc": test_accuracy(module, data)}
     trainer = pl.Trainer(
         accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,

@@ -22,6 +22,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from trainrig.config.errors import ConfigError
+from trainrig.sweeps.constraints import Constraint, record_constraints
 from trainrig.sweeps.search_space import SearchSpace
 from trainrig.sweeps.storage import VISIBLE_GPUS, WORKER
 from trainrig.sweeps.tally import NOT_COUNTED, is_surplus
@@ -38,11 +40,12 @@ class SurplusTrial(Exception):
 
 
 class _ReportedFailures(logging.Filter):
-    """Drops Optuna's warning and traceback for a trial failure this module already logged."""
+    """Drops Optuna's warning and traceback for a trial failure this module already logged, or
+    a ConfigError the sweep stops with (the CLI reports it in one line)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         raised = record.exc_info[1] if record.exc_info else None
-        return not isinstance(raised, TrialFailed | SurplusTrial)
+        return not isinstance(raised, TrialFailed | SurplusTrial | ConfigError)
 
 
 def quiet_reported_failures() -> None:
@@ -129,11 +132,13 @@ def make_objective(
     extend: Callable[[Any, Any], Any] | None,
     config: Any,
     own_app: bool = True,
+    constraints: list[Constraint] | None = None,
 ) -> Callable[[Any], float | list[float]]:
     """The function `study.optimize` calls: one trial, run as the Hydra job number trial.number.
 
     In another Hydra app (`own_app` false) the job gets no pruning callback: its task function
-    reports no epochs, and Lightning is not imported.
+    reports no epochs, and Lightning is not imported. A completed trial's `constraints` are
+    judged by its run's metrics.json.
     """
 
     def run_trial(trial: Any) -> float | list[float]:
@@ -157,11 +162,13 @@ def make_objective(
         else:
             (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
         try:
-            return objective_values(result, len(trial.study.directions))
+            values = objective_values(result, len(trial.study.directions))
         except TrialFailed as error:
             trial.set_user_attr("error", str(error))
             log.warning("trial %d failed: %s", trial.number, error)
             raise
+        record_constraints(trial, constraints or [], result)
+        return values
 
     def objective(trial: Any) -> float | list[float]:
         try:

@@ -11,6 +11,13 @@ from omegaconf import OmegaConf
 
 from trainrig.config.tree import group_names
 from trainrig.rundir.results import write_atomic
+from trainrig.sweeps.feasibility import (
+    best_trial,
+    complete_trials,
+    is_constrained,
+    is_feasible,
+    pareto_front,
+)
 from trainrig.sweeps.tally import Tally
 
 
@@ -18,7 +25,8 @@ def summary(study: Any) -> dict[str, Any]:
     """Counted trials by state, and the best value and parameters (the Pareto front if several).
 
     `not_counted` is the number of trials left out: those re-queued after their worker died, and
-    those that lost the race for the last trial.
+    those that lost the race for the last trial. With `constraints`, the best is a feasible trial
+    when any is; `feasible` says whether it is, `constraints` counts the complete trials of each.
     """
     counts = Tally.of(study).states
     result: dict[str, Any] = {
@@ -28,13 +36,23 @@ def summary(study: Any) -> dict[str, Any]:
     }
     if not counts.get("COMPLETE"):
         return result
+    constrained = is_constrained(study)
     if len(study.directions) == 1:
-        best = study.best_trial
+        best = best_trial(study)
+        assert best is not None  # a trial completed
         result["best"] = {"number": best.number, "value": best.value, "params": best.params}
+        rows = [(result["best"], best)]
     else:
+        front = pareto_front(study)
         result["pareto_front"] = [
-            {"number": t.number, "values": t.values, "params": t.params} for t in study.best_trials
+            {"number": t.number, "values": t.values, "params": t.params} for t in front
         ]
+        rows = list(zip(result["pareto_front"], front, strict=True))
+    if constrained:
+        for row, trial in rows:
+            row["feasible"] = is_feasible(trial)
+        feasible = [is_feasible(t) for t in complete_trials(study)]
+        result["constraints"] = {"feasible": sum(feasible), "infeasible": feasible.count(False)}
     return result
 
 
@@ -42,17 +60,23 @@ def optimization_results(study: Any) -> dict[str, Any]:
     """hydra-optuna-sweeper's result: `best_params` and `best_value`, or the Pareto front as
     `solutions` (each `params` and `values`) when the study has several objectives."""
     if len(study.directions) == 1:
-        best = study.best_trial
+        best = best_trial(study)
+        assert best is not None  # written once a trial completed
         return {"name": "optuna", "best_params": best.params, "best_value": best.value}
-    front = [{"params": t.params, "values": t.values} for t in study.best_trials]
+    front = [{"params": t.params, "values": t.values} for t in pareto_front(study)]
     return {"name": "optuna", "solutions": front}
 
 
 def best_experiment(
-    params: dict[str, Any], value: float, number: int, groups: list[str] | None = None
+    params: dict[str, Any],
+    value: float,
+    number: int,
+    groups: list[str] | None = None,
+    feasible: bool = True,
 ) -> str:
     """The best trial's parameters as an experiment file (`# @package _global_`); `groups` are
-    the app's config groups (None: trainrig's)."""
+    the app's config groups (None: trainrig's); `feasible` false notes that it breaks the
+    sweep's constraints (no trial met them)."""
     groups = group_names() if groups is None else groups
     chosen = {k: v for k, v in params.items() if k in groups}
     dotlist = [f"{k}={v}" for k, v in params.items() if k not in groups]
@@ -60,9 +84,11 @@ def best_experiment(
     if chosen:
         defaults = [{f"override /{k}": v} for k, v in chosen.items()]
         experiment = OmegaConf.merge({"defaults": defaults}, experiment)
+    note = "" if feasible else "# It breaks the sweep's constraints: no trial met them.\n"
     return (
         "# @package _global_\n"
         f"# Best trial {number} of an Optuna sweep (objective {value:.6g}); copy to experiments/.\n"
+        + note
         + OmegaConf.to_yaml(experiment)
     )
 
@@ -78,5 +104,6 @@ def write_outputs(study: Any, sweep_dir: Path, groups: list[str] | None = None) 
     write_atomic(sweep_dir / "optimization_results.yaml", results)
     best = result.get("best")
     if best is not None:
-        text = best_experiment(best["params"], best["value"], best["number"], groups)
+        feasible = best.get("feasible", True)
+        text = best_experiment(best["params"], best["value"], best["number"], groups, feasible)
         write_atomic(sweep_dir / "best.yaml", text)

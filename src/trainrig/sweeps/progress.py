@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from trainrig.sweeps.feasibility import best_trial, is_constrained, is_feasible, pareto_front
 from trainrig.sweeps.tally import Tally, counted_trials
 
 console = Console(stderr=True, highlight=False)
@@ -14,13 +15,14 @@ console = Console(stderr=True, highlight=False)
 
 def _best(study: Any, metrics: list[str]) -> str:
     if len(study.directions) > 1:
-        front = study.best_trials
+        front = pareto_front(study)
         return f"Pareto front: {len(front)} trial(s)" if front else "no complete trial yet"
     complete = [t for t in counted_trials(study) if t.state.name == "COMPLETE"]
-    if not complete:
+    best = best_trial(study) if complete else None
+    if best is None:
         return "no complete trial yet"
-    best = study.best_trial
-    return f"best {metrics[0]} {best.value:.4g} (trial {best.number})"
+    infeasible = "" if is_feasible(best) else ", infeasible"
+    return f"best {metrics[0]} {best.value:.4g} (trial {best.number}{infeasible})"
 
 
 def progress_line(study: Any, n_trials: int, metrics: list[str]) -> str:
@@ -45,22 +47,27 @@ def _number(value: float) -> str:
 
 
 def best_trials_table(study: Any, metrics: list[str], top: int = 5) -> Table:
-    """The best `top` complete trials (or the Pareto front), their values and parameters."""
+    """The best `top` complete trials (or the Pareto front), their values and parameters;
+    with constraints, the feasible trials first and a column saying which are."""
     complete = [t for t in counted_trials(study) if t.state.name == "COMPLETE"]
+    constrained = is_constrained(study)
     if len(study.directions) > 1:
-        rows, title = study.best_trials, "Pareto front"
+        rows, title = pareto_front(study), "Pareto front"
     else:
-        reverse = study.direction.name == "MAXIMIZE"
-        rows = sorted(complete, key=lambda t: t.value, reverse=reverse)[:top]
+        sign = -1.0 if study.direction.name == "MAXIMIZE" else 1.0
+        rows = sorted(complete, key=lambda t: (not is_feasible(t), sign * t.value))[:top]
         title = f"Best {len(rows)} of {len(complete)} complete trials"
     table = Table(title=title)
     table.add_column("trial", justify="right")
     for metric in metrics:
         table.add_column(metric, justify="right")
+    if constrained:
+        table.add_column("feasible")
     table.add_column("parameters")
     for trial in rows:
         params = " ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in trial.params.items()
         )
-        table.add_row(str(trial.number), *(_number(v) for v in trial.values), params)
+        feasible = ["yes" if is_feasible(trial) else "no"] if constrained else []
+        table.add_row(str(trial.number), *(_number(v) for v in trial.values), *feasible, params)
     return table

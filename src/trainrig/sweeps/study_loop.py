@@ -24,7 +24,13 @@ from trainrig.config.errors import ConfigError
 from trainrig.config.target_allowlist import OPT_IN, check_callable_name, check_targets_resolve
 from trainrig.rundir.redaction import redact_logs
 from trainrig.rundir.results import write_atomic
+from trainrig.sweeps.constraints import (
+    check_constraints,
+    check_study_constraints,
+    parse_constraints,
+)
 from trainrig.sweeps.directions import app_objectives, trainrig_objectives
+from trainrig.sweeps.enqueue import enqueue, enqueued_configs
 from trainrig.sweeps.objective import (
     SurplusTrial,
     TrialFailed,
@@ -251,6 +257,11 @@ def run_study(
     pruner = _pruner(settings, judged, directions, own_app)
     n_trials = int(settings.get("n_trials", 20))
     max_failure_rate = float(settings.get("max_failure_rate", 0.5))
+    extend = settings.get("custom_search_space")
+    cwd = Path(OmegaConf.select(config, "hydra.runtime.cwd") or ".")
+    warm_start = enqueued_configs(settings.get("enqueue"), space, cwd, n_trials, bool(extend))
+    constraints = parse_constraints(settings.get("constraints"))
+    check_constraints(constraints, own_app, settings.get("sampler"), judged)
 
     def study_for(worker: int) -> Any:
         """The study as worker `worker` sees it: its own connection, its own sampler seed."""
@@ -267,7 +278,6 @@ def run_study(
             shown.append(line)
         _check_failure_rate(study, max_failure_rate)
 
-    extend = settings.get("custom_search_space")
     objective = make_objective(
         space,
         launcher,
@@ -277,6 +287,7 @@ def run_study(
         get_method(extend) if extend else None,
         config,
         own_app,
+        constraints,
     )
 
     def worker(index: int) -> None:
@@ -284,6 +295,8 @@ def run_study(
         work(study_for(index + 1), objective, n_trials, check)
 
     study = study_for(0)
+    check_study_constraints(study, constraints)
+    enqueue(study, warm_start, n_trials)
     resume_collection()  # Lightning and Optuna are imported; trials (and forked workers) next
     if int(settings.get("n_workers", 1)) > 1:
         run_pool(settings, sweep_dir, study, worker, show)

@@ -45,4 +45,4 @@ def build_metrics(task: SupervisedTask, metrics: Any, num_outputs: int) -> dict[
 def _parameters(cls: type) -> set[str]:
     import inspect
 
-    return set(inspect.signature(cls.__init__).parameters)
+    return set(inspect.signature(cls).parameters)

@@ -31,11 +31,7 @@ def check_metric_names(values: dict[str, Any]) -> None:
     for key, name in monitors(values):
         if (error := not_logged(key, name, kind, metrics)) is not None:
             raise ConfigError(error)
-    finished = [
-        *logged_names(kind, metrics, RESULT_STAGES),
-        MODEL_SIZE,
-        *compression_figures(kind, metrics),
-    ]
+    finished = finished_metric_names(values) or []
     wanted = values.get("optimized_metric")
     for name in [wanted] if isinstance(wanted, str) else list(wanted or []):
         if name not in finished:
@@ -44,6 +40,20 @@ def check_metric_names(values: dict[str, Any]) -> None:
                 f"{', '.join(finished)} (or a list of them)"
             )
     _check_modes(values)
+
+
+def finished_metric_names(values: dict[str, Any]) -> list[str] | None:
+    """The names a finished run of this config writes to metrics.json; None for a user's
+    LightningModule, whose names are known only once it ran."""
+    kind = task_kind(values)
+    if kind == USER_MODULE:
+        return None
+    metrics = values.get("metrics")
+    return [
+        *logged_names(kind, metrics, RESULT_STAGES),
+        MODEL_SIZE,
+        *compression_figures(kind, metrics),
+    ]
 
 
 def compression_figures(kind: str, metrics: Any) -> list[str]:

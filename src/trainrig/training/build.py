@@ -58,7 +58,7 @@ def _enabled(node: Any) -> bool:
 def build_task(cfg: DictConfig) -> Task:
     """The run's task (`cfg.task`); classification for a config from before tasks existed."""
     node = cfg.get("task")
-    return instantiate(node) if node else Classification()  # type: ignore[no-any-return]
+    return instantiate(node) if node else Classification()
 
 
 def build_data(cfg: DictConfig, task: Task | None = None) -> Any:

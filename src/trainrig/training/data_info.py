@@ -11,7 +11,8 @@ from typing import Any
 import torch
 
 from trainrig.config.errors import ConfigError
-from trainrig.tasks.options import SupervisedTask, Targets
+from trainrig.data.targets import Targets
+from trainrig.tasks.options import SupervisedTask
 
 PAIR = 2  # a batch of (inputs, targets)
 

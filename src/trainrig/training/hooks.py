@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import Callback
 
-    from trainrig.training.supervised import SupervisedModule
 
 # (model, data, epochs) -> None: `epochs` more epochs on one device with the run's settings.
 Finetune = Callable[["pl.LightningModule", Any, int], None]
@@ -51,9 +50,10 @@ class CompressionRun:
 class CompressionMethod(Protocol):
     """One `compression` option: prepare before fit, callbacks during fit, compress after test."""
 
-    def prepare(self, classifier: SupervisedModule, data: Any, run: CompressionRun) -> None:
+    def prepare(self, classifier: pl.LightningModule, data: Any, run: CompressionRun) -> None:
         """Before any training: refuse (ConfigError) a model this cannot compress; may change
-        the classifier (distillation attaches its teacher)."""
+        the classifier (distillation attaches its teacher). trainrig's SupervisedModule, or a
+        user's LightningModule for the methods marked `any_task`."""
         ...
 
     def callbacks(self, run: CompressionRun) -> list[Callback]:
@@ -61,7 +61,7 @@ class CompressionMethod(Protocol):
         ...
 
     def compress(
-        self, classifier: SupervisedModule, data: Any, run: CompressionRun
+        self, classifier: pl.LightningModule, data: Any, run: CompressionRun
     ) -> dict[str, Any]:
         """After the test of the best checkpoint: compress, save, report before and after."""
         ...

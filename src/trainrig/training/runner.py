@@ -42,10 +42,8 @@ from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
 from trainrig.training.summary import print_summary, stop_reason
 
 if TYPE_CHECKING:
+    import pytorch_lightning as pl
     import torch
-
-    from trainrig.data.modules import ClassificationData
-    from trainrig.training.supervised import SupervisedModule
 
 
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
@@ -118,7 +116,7 @@ def _compression(
 
 def _rebuilt_from_checkpoint(
     cfg: DictConfig, run_dir: Path
-) -> tuple[DictConfig, ClassificationData, SupervisedModule]:
+) -> tuple[DictConfig, Any, pl.LightningModule]:
     """The training config stored in `cfg.ckpt_path`, its data and its (untrained) classifier."""
     import pytorch_lightning as pl
 

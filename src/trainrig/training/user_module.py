@@ -65,7 +65,7 @@ def user_module(cfg: DictConfig, optimizer: OptimizerFactory) -> pl.LightningMod
         scheduler = instantiate(cfg.scheduler) if cfg.get("scheduler") else build_constant
         lr_scaling = str(cfg.get("lr_scaling", "none"))
         # a partial, not a bound lambda: it pickles (ddp_spawn) and Lightning sees it defined
-        module.configure_optimizers = functools.partial(  # type: ignore[method-assign]
+        module.configure_optimizers = functools.partial(  # type: ignore[method-assign,assignment]
             configured_optimizers, module, optimizer, scheduler, lr_scaling
         )
     return module
