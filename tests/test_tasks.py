@@ -178,6 +178,13 @@ def test_a_users_lightning_module_trains_with_the_configs_optimizer(
     assert "test/hits" in metrics and (tmp_path / "checkpoints" / "best.ckpt").is_file()
 
 
+def test_a_users_module_without_test_step_trains_and_is_not_tested(
+    compose_train: Compose, tmp_path: Path
+) -> None:
+    metrics = _train(compose_train, tmp_path, *_user_module("NoTest"))
+    assert "val/loss" in metrics and not any(name.startswith("test/") for name in metrics)
+
+
 def test_a_users_data_module_feeds_a_built_in_task(compose_train: Compose, tmp_path: Path) -> None:
     metrics = _train(
         compose_train,
@@ -249,6 +256,11 @@ def test_dynamic_quantization_of_a_regression_reports_its_r2(
             "train/lr, val/hits, val/loss",
         ),
         (
+            [*_user_module(), "optimized_metric=val/f1"],
+            "optimized_metric: val/f1 was not logged by LinearModule; it logged train/loss, "
+            "train/lr, val/hits, val/loss",
+        ),
+        (
             [*_user_module(), "augmentation=basic"],
             "augmentation: trainrig's image augmentation works on its own tasks'",
         ),
@@ -276,7 +288,7 @@ def test_dynamic_quantization_of_a_regression_reports_its_r2(
         ),
     ],
     ids=["classifier-only-compression", "compression-without-forward", "no-validation-step",
-         "unlogged-own-metric", "augmentation", "dict-batches",
+         "unlogged-own-metric", "unlogged-objective", "augmentation", "dict-batches",
          "augmentation-on-features", "not-a-module", "partial-module"],
 )  # fmt: skip
 def test_user_code_that_does_not_fit_is_refused_with_the_way_out(

@@ -91,3 +91,9 @@ class LinearWithForward(LinearModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layer(x)  # type: ignore[no-any-return]
+
+
+class NoTest(LinearModule):
+    """LinearModule without a test step: trained and validated, not tested."""
+
+    test_step = pl.LightningModule.test_step

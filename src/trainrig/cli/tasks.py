@@ -118,8 +118,15 @@ def train_task(cfg: DictConfig) -> float | list[float]:
 
         with ddp_ranks_rerun_this_job("train"):
             metrics = train(OmegaConf.create(values), _run_dir())
-    wanted = values["optimized_metric"]
-    return metrics[wanted] if isinstance(wanted, str) else [metrics[name] for name in wanted]
+        wanted = values["optimized_metric"]
+        names = [wanted] if isinstance(wanted, str) else list(wanted)
+        if missing := [name for name in names if name not in metrics]:
+            raise ConfigError(  # a user's module: its test names are known only now
+                f"optimized_metric: {missing[0]} is not among the run's metrics "
+                f"({', '.join(sorted(metrics))}); its results stand in {_run_dir()}: choose "
+                "one of those"
+            )
+    return metrics[wanted] if isinstance(wanted, str) else [metrics[name] for name in names]
 
 
 def lr_find_task(cfg: DictConfig) -> float | None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning.utilities.model_helpers import is_overridden
 
 from trainrig.config.errors import ConfigError
 from trainrig.data.stats_cache import cache_normalization
@@ -72,14 +74,16 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         method.prepare(classifier, data, run)  # refuses a misfit, attaches a teacher
     extra = method.callbacks(run) if method is not None else []
     if isinstance(task, LightningModuleTask):
-        extra.insert(0, MonitoredMetricsCheck(dict(monitors(_plain(cfg)))))
+        extra.insert(0, MonitoredMetricsCheck(_checked_at_validation(cfg)))
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, extra), data)
     trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
         if isinstance(callback, AfterFit):
             callback.after_fit(trainer)  # a pruned Optuna trial ends here, without testing
     reason = stop_reason(trainer)
-    test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
+    test: Mapping[str, float] = {}
+    if is_overridden("test_step", classifier):  # a user's module may have none: not tested
+        test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
     # the best epoch's validation metrics as its checkpoint stored them, not validated again
     val = (
         stored_validation_metrics(trainer)
@@ -170,6 +174,19 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     write_metrics(run_dir, metrics)
     print_summary(metrics, run_dir, time.monotonic() - started, f"tested {cfg.ckpt_path}")
     return metrics
+
+
+def _checked_at_validation(cfg: DictConfig) -> dict[str, str]:
+    """Config key -> metric, for every name a user's module must log by its first validation:
+    the monitors, and the optimized metrics that are validation or training figures."""
+    values = _plain(cfg)
+    names = dict(monitors(values))
+    wanted = values.get("optimized_metric")
+    for index, name in enumerate([wanted] if isinstance(wanted, str) else list(wanted or [])):
+        key = "optimized_metric" if isinstance(wanted, str) else f"optimized_metric[{index}]"
+        if str(name).startswith(("val/", "train/")):
+            names[key] = str(name)
+    return names
 
 
 def _plain(cfg: DictConfig) -> dict[str, Any]:
