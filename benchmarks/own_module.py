@@ -6,8 +6,8 @@ this process for a few epochs each way, alternating sides for a few rounds to ca
 trainrig's side is `trainrig.training.runner.train` on the example's `digits_module` experiment
 with the optional callbacks off (progress bar, model summary, logger, early stopping): its
 checkpoints (best and last), the config and random state in them stay, as they are part of every
-run. The plain side is `pl.Trainer` with Lightning's default checkpointing and the same optimizer
-and per-step cosine schedule. Each side drops its first epoch and takes the median of the rest;
+run. The plain side is `pl.Trainer` with the same callbacks: a best checkpoint by val/f1_macro
+and a last checkpoint every epoch, the same optimizer and per-step cosine schedule. Each side drops its first epoch and takes the median of the rest;
 the figures are the medians over the rounds. Goal: at most 1.03.
 """
 
@@ -70,6 +70,7 @@ def _plain_epochs(work: Path) -> list[float]:
     from digits_project.data.digits_datamodule import DigitsDataModule
     from digits_project.models.digits_module import DigitsModule
     from epoch_timer import EpochTimer
+    from pytorch_lightning.callbacks import ModelCheckpoint
     from training import quiet_lightning
 
     class WithOptimizer(DigitsModule):  # the module as a user would train it without trainrig
@@ -84,8 +85,11 @@ def _plain_epochs(work: Path) -> list[float]:
 
     pl.seed_everything(42, verbose=False)
     timer = EpochTimer()
+    best = ModelCheckpoint(dirpath=work, filename="best", monitor="val/f1_macro", mode="max")
+    last = ModelCheckpoint(dirpath=work, filename="last")
     trainer = pl.Trainer(
-        max_epochs=EPOCHS, accelerator="cpu", devices=1, logger=False, callbacks=[timer],
+        max_epochs=EPOCHS, accelerator="cpu", devices=1, logger=False,
+        callbacks=[timer, best, last],
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
         default_root_dir=str(work),
     )  # fmt: skip

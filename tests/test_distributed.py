@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -158,6 +159,27 @@ def test_ddp_spawn_starts_its_processes_from_this_one(
     assert "Starting with 2 processes" in result.stdout + result.stderr
     assert not list((tmp_path / "run").glob("*ddp_process_1.log"))  # no command was re-run
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test/acc"] >= 0.0
+
+
+@pytest.mark.slow
+def test_a_users_lightning_module_trains_under_ddp_from_its_project(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    """Each rank re-runs the command in the project's directory, imports the project's module
+    there, and gets the config's optimizer (a partial that pickles) as rank 0 does."""
+    shutil.copytree(Path(__file__).parent / "user_code", tmp_path / "user_code")
+    args = [
+        "trainer=smoke", *CPU, "strategy=ddp", "trainer.devices=2", "hydra.run.dir=run",
+        "task=lightning_module", "~model", "+model={_target_:user_code.modules.LinearModule}",
+        "~data", "+data={_target_:user_code.modules.Blobs}",
+    ]  # fmt: skip
+    result = trainrig_cli("train", *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert list((tmp_path / "run").glob("*rank_1*.log")) or "2 processes" in (
+        result.stdout + result.stderr
+    )
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert {"val/loss", "val/hits", "test/hits"} <= set(metrics)
 
 
 def test_a_ddp_rank_destroys_its_gloo_group_before_the_interpreter_tears_down() -> None:

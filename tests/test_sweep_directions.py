@@ -34,6 +34,20 @@ def test_a_missing_direction_of_an_unmonitored_metric_follows_its_name(
     assert trainrig_objectives(None, compose_train("optimized_metric=val/loss"))[1] == ["minimize"]
 
 
+def test_a_regression_metric_sets_the_direction_it_is_better_in(compose_train: Compose) -> None:
+    regression = ("task=regression", "data=diabetes", "model=mlp", "augmentation=none")
+    assert trainrig_objectives(None, compose_train(*regression)) == (["val/mse"], ["minimize"])
+    r2 = compose_train(*regression, "optimized_metric=[test/r2,test/mae]")
+    assert trainrig_objectives(None, r2)[1] == ["maximize", "minimize"]
+
+
+def test_a_users_own_metric_needs_the_direction_stated(compose_train: Compose) -> None:
+    config = compose_train("task=lightning_module", "optimized_metric=test/hits")
+    with pytest.raises(ConfigError, match="cannot know whether test/hits is better high or low"):
+        trainrig_objectives(None, config)
+    assert trainrig_objectives("maximize", config) == (["test/hits"], ["maximize"])
+
+
 def test_a_direction_against_checkpoint_mode_is_refused(compose_train: Compose) -> None:
     with pytest.raises(
         ConfigError,

@@ -3,6 +3,7 @@ user's LightningModule and data module, and the refusals that come before traini
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -216,6 +217,15 @@ def test_pruning_compresses_a_users_module_judged_by_its_own_test_metric(
     assert 0.0 <= metrics["compression/test_hits"] <= 1.0
     assert metrics["compression/sparsity"] >= 0.5  # prune_global's amount 0.8 of the weights
     assert (tmp_path / "compression.json").is_file()
+
+
+def test_a_users_module_exports_to_onnx(compose_train: Compose, tmp_path: Path) -> None:
+    metrics = _train(
+        compose_train, tmp_path, *_user_module("LinearWithForward"), "compression=export_onnx"
+    )
+    report = json.loads((tmp_path / "compression.json").read_text())
+    assert (tmp_path / report["onnx"]["file"]).is_file() and report["onnx"]["max_abs_diff"] < 1e-4
+    assert metrics["compression/test_hits"] == pytest.approx(metrics["test/hits"], abs=1e-6)
 
 
 def test_dynamic_quantization_of_a_regression_reports_its_r2(

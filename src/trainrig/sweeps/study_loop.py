@@ -297,6 +297,9 @@ def run_study(
     study = study_for(0)
     check_study_constraints(study, constraints)
     enqueue(study, warm_start, n_trials)
+    if own_app:  # the trials' heavy imports (torch, Lightning), while the collector is paused
+        import trainrig.sweeps.pruning
+        import trainrig.training.runner  # noqa: F401
     resume_collection()  # Lightning and Optuna are imported; trials (and forked workers) next
     if int(settings.get("n_workers", 1)) > 1:
         run_pool(settings, sweep_dir, study, worker, show)
