@@ -7,8 +7,9 @@ trainrig's side is `trainrig.training.runner.train` on the example's `digits_mod
 with the optional callbacks off (progress bar, model summary, logger, early stopping): its
 checkpoints (best and last), the config and random state in them stay, as they are part of every
 run. The plain side is `pl.Trainer` with the same callbacks: a best checkpoint by val/f1_macro
-and a last checkpoint every epoch, the same optimizer and per-step cosine schedule. Each side drops its first epoch and takes the median of the rest;
-the figures are the medians over the rounds. Goal: at most 1.03.
+and a last checkpoint every epoch, the same optimizer and per-step cosine schedule. Each side
+drops its first epoch and takes the median of the rest; the figures are the medians over the
+rounds. Goal: at most 1.03.
 """
 
 from __future__ import annotations
