@@ -81,6 +81,8 @@ def test_option_composes_and_validates(
     if group not in ("experiment", "sweep"):  # global packages; others land under the group
         option = next(o for o in iter_options(group) if o.name == name)
         own = OmegaConf.to_container(OmegaConf.load(option.path)) or {}
+        if "@package _global_" in option.path.read_text():  # task=lightning_module
+            own = own.get(group, {})  # type: ignore[union-attr]
         assert set(own) - {"defaults"} <= set(values[group])
     if group in EVAL_GROUPS:
         validate(compose_train(f"{group}={name}", "ckpt_path=x.ckpt", config_name="eval"), "eval")
