@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -110,6 +111,10 @@ def _task_function(command: str) -> Callable[[Any], Any]:
 
 def _run_hydra_app(command: str, args: list[str]) -> None:
     """Run the Hydra app of `command`; report errors in one line unless HYDRA_FULL_ERROR=1."""
+    if "TORCHELASTIC_RUN_ID" in os.environ and os.environ.get("RANK", "0") != "0":
+        from trainrig.cli.tasks import stopped_by_torchrun
+
+        signal.signal(signal.SIGTERM, stopped_by_torchrun)  # until its config is validated
     pause_collection()  # resumed once the heavy imports are done (trainrig.cli.startup_gc)
     import hydra
 

@@ -5,8 +5,10 @@ They validate first and import the heavy runner only after the config is known t
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -54,12 +56,29 @@ def _reject(error: ConfigError) -> NoReturn:
     """
     if HydraConfig.get().mode != RunMode.RUN or not one_line_errors():
         raise error
-    run_dir = _run_dir()
-    with suppress(FileNotFoundError):  # another rank of a torchrun/srun launch removed it first
+    remove_run_dir_made_for_nothing()  # another rank may have removed it first
+    exit_with(str(error))
+
+
+def remove_run_dir_made_for_nothing() -> None:
+    """Remove the run directory Hydra made for this job if it holds nothing worth keeping yet
+    (no job set up: nothing to do)."""
+    try:
+        run_dir = _run_dir()
+    except ValueError:  # HydraConfig not set: no job, no directory
+        return
+    with suppress(FileNotFoundError):
         if run_dir.is_dir() and all(_nothing_yet(p.name) for p in run_dir.iterdir()):
             shutil.rmtree(run_dir, ignore_errors=True)
             _remove_empty_parents(run_dir.parent, Path.cwd())
-    exit_with(str(error))
+
+
+def stopped_by_torchrun(signum: int, frame: object) -> None:
+    """torchrun stops the other ranks (SIGTERM) when one exits, e.g. rejecting the config: a rank
+    stopped before its config was validated removes the run directory it made, as the rejecting
+    rank does (`_validated` then gives SIGTERM back to its default)."""
+    remove_run_dir_made_for_nothing()
+    os._exit(128 + signum)
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:
@@ -93,6 +112,8 @@ def _validated(cfg: DictConfig, task: str) -> dict[str, Any]:
     values = validate(cfg, task)
     check_targets_resolve(values, values.get(OPT_IN) is True)
     resume_collection()  # the targets' modules are imported; the run's objects come next
+    if signal.getsignal(signal.SIGTERM) is stopped_by_torchrun:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a stopped rank's results now stay
     return values
 
 
