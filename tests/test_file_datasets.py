@@ -106,7 +106,7 @@ def test_image_augmentation_on_tabular_data_names_the_way_out(
         "data=csv", f"data.path={tmp_path / 't.csv'}", "data.label_column=species", "model=mlp"
     )
     cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
-    with pytest.raises(ConfigError, match=r"not images with class labels; .* use augmentation=none"):
+    with pytest.raises(ConfigError, match=r"not images with class labels; .* augmentation=none"):
         build_module(cfg, build_data(cfg))
 
 
