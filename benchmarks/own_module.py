@@ -32,7 +32,7 @@ OFF = (
     "trainer.enable_model_summary=false",
     "trainer.accelerator=cpu",
     "trainer.num_sanity_val_steps=0",
-    "logger={}",
+    "~logger",
     "early_stopping=none",
 )
 

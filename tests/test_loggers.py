@@ -130,3 +130,17 @@ def test_a_resumed_run_logs_into_its_earlier_mlflow_run(tmp_path: Path) -> None:
     assert again.run_id == first.run_id
     other = build_mlflow_logger(str(tmp_path), run_name="another")
     assert other.run_id != first.run_id
+
+
+def test_a_run_without_any_logger_trains(
+    compose_train: Callable[..., DictConfig], tmp_path: Path
+) -> None:
+    """`~logger` removes the mapping: no logger, no lr monitor, and the run still finishes."""
+    from omegaconf import OmegaConf
+
+    from trainrig.config.validate import validate
+    from trainrig.training.runner import train
+
+    cfg = OmegaConf.create(validate(compose_train("trainer=smoke", "~logger"), "train"))
+    metrics = train(cfg, tmp_path)
+    assert "test/acc" in metrics and not (tmp_path / "csv").exists()

@@ -169,7 +169,7 @@ def build_callbacks(
     if _enabled(cfg.early_stopping):
         callbacks.append(instantiate(cfg.early_stopping))
     callbacks += compression or []  # after early stopping: see ScheduledPruning's on_fit_end
-    if cfg.logger:
+    if cfg.get("logger"):
         # the lr at each schedule's own interval; the config as flat hyperparameters
         callbacks += [LearningRateMonitor(), LogHyperparameters(cfg)]
     callbacks += config_callbacks(cfg)  # e.g. an Optuna trial's pruning (training/hooks.py)
@@ -194,7 +194,7 @@ def display_callbacks(cfg: DictConfig) -> list[Callback]:
 
 def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
     """Every logger under `cfg.logger`, writing inside the run directory."""
-    return [_logger(node, str(run_dir)) for node in (cfg.logger or {}).values()]
+    return [_logger(node, str(run_dir)) for node in (cfg.get("logger") or {}).values()]
 
 
 def _logger(node: DictConfig, save_dir: str) -> Logger:
