@@ -14,7 +14,6 @@ from trainrig.report.discover import Run
 from trainrig.tasks.catalog import higher_is_better
 from trainrig.tasks.settle import task_kind
 
-LOWER_IS_BETTER = ("loss", "parameters", "bytes")
 DEFAULT_METRIC = "val/acc"
 
 
@@ -40,14 +39,11 @@ def metric_objective(
     metric: str, monitor: object, mode: object, kind: str | None = None
 ) -> Objective:
     """Which way `metric` is better: `mode` ("max"/"min") when the checkpoint's `monitor` is the
-    same metric, else the name's convention. The sweeper derives its direction this way too."""
+    same metric, else the name's (tasks/catalog.py: `higher_is_better`)."""
     if monitor == metric and mode in ("max", "min"):
         return Objective(metric, mode == "max", f"checkpoint.mode={mode}")
-    known = higher_is_better(metric, kind)
-    if known is not None:
-        return Objective(metric, known, "by the metric's name")
-    lower = metric.rsplit("/", 1)[-1].endswith(LOWER_IS_BETTER)
-    return Objective(metric, not lower, "by the metric's name")
+    known = higher_is_better(metric, kind)  # None: a name of a user's own, higher is better
+    return Objective(metric, True if known is None else known, "by the metric's name")
 
 
 def objective_of(runs: list[Run]) -> Objective:

@@ -21,7 +21,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from trainrig.config.errors import ConfigError
-from trainrig.sweeps.search_space import SearchSpace
+from trainrig.sweeps.search_space import SearchSpace, dotted_keys
 from trainrig.sweeps.tally import Tally
 
 KEY = "hydra.sweeper.enqueue"
@@ -85,24 +85,13 @@ def _read(where: str, entry: Any, cwd: Path) -> list[tuple[str, Mapping[str, Any
 def _experiment_params(content: Mapping[Any, Any]) -> dict[str, Any]:
     """An experiment's (best.yaml's) values as dotted keys, and its `override /group: option`
     defaults as the group's choice (`model.hidden_sizes` and `model` apart)."""
-    params = _flat({str(k): v for k, v in content.items() if k != "defaults"})
+    params = dotted_keys({str(k): v for k, v in content.items() if k != "defaults"})
     for item in content.get("defaults") or []:
         if isinstance(item, Mapping):
             for key, option in item.items():
                 group = str(key).removeprefix("override").strip().lstrip("/")
                 params[group] = option
     return params
-
-
-def _flat(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested mappings as dotted keys (`optimizer: {lr: 0.1}` is `optimizer.lr`)."""
-    flat: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, Mapping):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def _bare(name: str) -> str:
@@ -114,7 +103,7 @@ def _checked(
 ) -> dict[str, Any]:
     """The configuration as the study's parameter names and values, or a ConfigError."""
     by_bare = {_bare(name): name for name in space.distributions}
-    flat = _flat(mapping)
+    flat = dotted_keys(mapping)
     if not flat:
         raise ConfigError(f"{where}: an empty configuration; give parameter values to run")
     params: dict[str, Any] = {}

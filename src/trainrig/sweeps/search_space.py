@@ -64,7 +64,7 @@ def _distribution(override: Override) -> tuple[Any, list[Any] | None]:
 def search_space(params: dict[str, Any], arguments: list[str]) -> SearchSpace:
     """Parse `hydra.sweeper.params` and the command line's sweep overrides into a SearchSpace."""
     # A key set to null is left out: how a config that extends a preset drops one of its params.
-    lines = [f"{key}={value}" for key, value in _flat(params).items() if value is not None]
+    lines = [f"{key}={value}" for key, value in dotted_keys(params).items() if value is not None]
     overrides = [_parsed(line) for line in [*lines, *arguments]]
     space = SearchSpace()
     fixed: dict[tuple[str, str | None], str] = {}
@@ -119,13 +119,13 @@ def legacy_search_space(nodes: Mapping[str, Any]) -> dict[str, Any]:
     return built
 
 
-def _flat(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def dotted_keys(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """`params` with nested nodes as dotted keys: `hydra.sweeper.params.optimizer.lr=...` on the
     command line nests `lr` under `optimizer`, where a sweep config writes `optimizer.lr`."""
     flat: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, Mapping):
-            flat.update(_flat(value, f"{prefix}{key}."))
+            flat.update(dotted_keys(value, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
     return flat
