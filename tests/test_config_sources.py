@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from hydra.core.object_type import ObjectType
 from hydra.plugins.config_source import ConfigLoadError
 
-from hydra_plugins.trainrig_config_search.trainrig_config_search import ExperimentsConfigSource
+from hydra_plugins.trainrig_config_search.trainrig_config_search import (
+    ExperimentsConfigSource,
+    OptionsConfigSource,
+)
 
 
 @pytest.fixture
@@ -42,3 +46,21 @@ def test_a_missing_folder_is_simply_unavailable(tmp_path: Path) -> None:
     source = ExperimentsConfigSource("test", f"trainrig-experiments://{tmp_path / 'none'}")
     assert not source.available()
     assert source.list("", None) == []
+
+
+def test_an_option_file_is_read_again_once_it_changes(tmp_path: Path) -> None:
+    """Option files are kept once filled (a sweep composes the same files per trial), but an
+    edited file is read anew, and each load is a copy that Hydra may change freely."""
+    option = tmp_path / "optimizer" / "mine.yaml"
+    option.parent.mkdir()
+    option.write_text("_target_: trainrig.training.optimizers.adam\nlr: 0.5\n")
+    source = OptionsConfigSource("test", f"trainrig-options://{tmp_path}")
+    first = source.load_config("optimizer/mine")
+    assert first.config.lr == 0.5 and first.config.betas == [0.9, 0.999]  # filled defaults
+    first.config.lr = 7.0
+    assert source.load_config("optimizer/mine").config.lr == 0.5
+    option.write_text("_target_: trainrig.training.optimizers.adam\nlr: 0.25\n")
+    os.utime(option, ns=(1, 1))  # a new modification time, whatever the clock's resolution
+    assert source.load_config("optimizer/mine").config.lr == 0.25
+    with pytest.raises(ConfigLoadError):
+        source.load_config("optimizer/missing")

@@ -7,6 +7,7 @@ trainrig's own apps, never on another Hydra app installed beside it.
 
 from __future__ import annotations
 
+import copy
 import os
 
 from hydra._internal.core_plugins.file_config_source import FileConfigSource
@@ -128,7 +129,28 @@ class OptionsConfigSource(FileConfigSource):
     def load_config(self, config_path: str) -> ConfigResult:
         from trainrig.config.option_defaults import with_defaults, with_run_keys
 
-        result = super().load_config(config_path)
-        name = config_path.removesuffix(".yaml")
-        result.config = with_run_keys(with_defaults(result.config), name)  # type: ignore[arg-type]
-        return result
+        full_path = os.path.realpath(os.path.join(self.path, _with_yaml_suffix(config_path)))
+        try:
+            stat = os.stat(full_path)
+        except OSError:
+            return super().load_config(config_path)  # Hydra's own "Config not found"
+        key = (full_path, stat.st_mtime_ns, stat.st_size)
+        loaded = _LOADED.get(key)
+        if loaded is None:
+            loaded = super().load_config(config_path)
+            name = config_path.removesuffix(".yaml")
+            loaded.config = with_run_keys(with_defaults(loaded.config), name)  # type: ignore[arg-type]
+            _LOADED[key] = loaded
+        # a copy: Hydra edits the configs it loads (it removes their defaults lists)
+        return ConfigResult(
+            config=copy.deepcopy(loaded.config),
+            path=loaded.path,
+            provider=loaded.provider,
+            header=dict(loaded.header),
+            is_schema_source=loaded.is_schema_source,
+        )
+
+
+# Option files as filled, by real path, modification time and size: a sweep composes one config
+# per trial from the same files, and filling them with their builders' defaults is the slow part.
+_LOADED: dict[tuple[str, int, int], ConfigResult] = {}

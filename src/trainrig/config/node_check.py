@@ -32,10 +32,13 @@ def _structured(schema: type) -> DictConfig:
 
 
 class _Node:
-    """A node's values, hashable by their repr, so a check that passed once is not repeated."""
+    """A node's values, hashable by their keys and values (in any order, `_target_` and the other
+    underscored keys left out): what `validate` checked passes again when the runner calls the
+    builder with the same arguments, so the check is not repeated."""
 
     def __init__(self, values: dict[str, Any]) -> None:
-        self.values, self.text = values, repr(values)
+        shown = sorted((str(k), v) for k, v in values.items() if not str(k).startswith("_"))
+        self.values, self.text = values, repr(shown)
 
     def __hash__(self) -> int:
         return hash(self.text)
@@ -44,16 +47,25 @@ class _Node:
         return isinstance(other, _Node) and self.text == other.text
 
 
+# A sweep validates every trial's config, and most of its nodes are the same in every trial;
+# the runner's builders check their arguments again. A failed check raises, so only the passed
+# ones are remembered (keyed without the path, which only failures print).
+_PASSED: dict[tuple[type, _Node], None] = {}
+MAX_REMEMBERED = 1024
+
+
 def check_node(path: str, node: dict[str, Any], schema: type) -> None:
     """Check keys and types (OmegaConf), required values, ranges and cross-field rules."""
-    _check_node_once(path, _Node(node), schema)
+    key = (schema, _Node(node))
+    if key in _PASSED:
+        return
+    _check(path, node, schema)
+    if len(_PASSED) >= MAX_REMEMBERED:
+        _PASSED.clear()
+    _PASSED[key] = None
 
 
-# A sweep validates every trial's config, and most of its nodes are the same in every trial;
-# a failed check raises, so only the passed ones are remembered.
-@functools.lru_cache(maxsize=1024)
-def _check_node_once(path: str, wrapped: _Node, schema: type) -> None:
-    node = wrapped.values
+def _check(path: str, node: dict[str, Any], schema: type) -> None:
     allowed = ", ".join(f.name for f in dataclasses.fields(schema) if not f.name.startswith("_"))
     try:
         merged = OmegaConf.merge(_structured(schema), node)
