@@ -1,7 +1,12 @@
-"""The `logger` options on a real smoke run: TensorBoard, MLflow and CSV at once, same names."""
+"""The `logger` options on a real smoke run: CSV, TensorBoard, MLflow, W&B (offline), Lightning's
+TensorBoardLogger by `_target_` and a user's own Logger at once, under the same names."""
 
 from __future__ import annotations
 
+import csv
+import json
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -13,16 +18,56 @@ from omegaconf import DictConfig
 
 from .conftest import run_trainrig
 
+# W&B without network or prompts; trainrig's wandb option is offline by default anyway.
+OFFLINE_WANDB = {"WANDB_MODE": "offline", "WANDB_SILENT": "true"}
 # Logged every epoch by the classifier and the learning-rate monitor, under one name everywhere.
 EPOCH_METRICS = {"train/loss", "train/acc", "val/loss", "val/acc", "train/lr"}
 
 
+# A user's own Logger (a module of the project trainrig runs in), without a `save_dir` parameter.
+OWN_LOGGER = """
+import json
+import os
+from pytorch_lightning.loggers import Logger
+
+
+class JsonLines(Logger):
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    name = property(lambda self: "own")
+    version = property(lambda self: "0")
+
+    def _write(self, record):
+        with open(self.path, "a") as f:
+            f.write(json.dumps(record) + "\\n")
+
+    def log_metrics(self, metrics, step=None):
+        self._write({"step": step, **metrics})
+
+    def log_hyperparams(self, params, *args, **kwargs):
+        self._write({"hyperparameters": params})
+"""
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One smoke run logging to CSV, TensorBoard and MLflow (local store) together."""
+    """One smoke run logging to every logger at once: trainrig's options, Lightning's
+    TensorBoardLogger named by `_target_` and the project's own `own_logger.JsonLines`."""
     cwd = tmp_path_factory.mktemp("loggers")
+    (cwd / "own_logger.py").write_text(OWN_LOGGER)
     result = run_trainrig(
-        "train", "trainer=smoke", "logger=[csv,tensorboard,mlflow]", "optimizer.lr=0.0123", cwd=cwd
+        "train",
+        "trainer=smoke",
+        "logger=[csv,tensorboard,mlflow,wandb]",
+        "+logger.lightning_tb._target_=pytorch_lightning.loggers.TensorBoardLogger",
+        "+logger.lightning_tb.name=lightning_tb",
+        "+logger.own._target_=own_logger.JsonLines",
+        f"+logger.own.path={cwd / 'own.jsonl'}",
+        "optimizer.lr=0.0123",
+        cwd=cwd,
+        env=OFFLINE_WANDB,
     )
     assert result.returncode == 0, result.stderr
     (found,) = (cwd / "outputs" / "train" / "runs").iterdir()
@@ -74,7 +119,7 @@ def test_csv_has_the_same_metric_names(run_dir: Path) -> None:
     assert set(header) >= EPOCH_METRICS
 
 
-@pytest.mark.parametrize("option", ["tensorboard", "mlflow"])  # each option's package is its name
+@pytest.mark.parametrize("option", ["tensorboard", "mlflow", "wandb"])  # each option's package is its name
 def test_option_without_its_package_names_the_extra(tmp_path: Path, option: str) -> None:
     hides_the_package = (
         f"import sys; sys.modules[{option!r}] = None; "
@@ -98,8 +143,8 @@ def test_option_without_its_package_names_the_extra(tmp_path: Path, option: str)
 def test_several_loggers_compose_into_one_mapping(
     compose_train: Callable[..., DictConfig],
 ) -> None:
-    cfg = compose_train("logger=[csv,tensorboard,mlflow]")
-    assert set(cfg.logger) == {"csv", "tensorboard", "mlflow"}
+    cfg = compose_train("logger=[csv,tensorboard,mlflow,wandb]")
+    assert set(cfg.logger) == {"csv", "tensorboard", "mlflow", "wandb"}
 
 
 def test_flat_config_uses_override_keys_and_redacts_passwords() -> None:
@@ -144,3 +189,64 @@ def test_a_run_without_any_logger_trains(
     cfg = OmegaConf.create(validate(compose_train("trainer=smoke", "~logger"), "train"))
     metrics = train(cfg, tmp_path)
     assert "test/acc" in metrics and not (tmp_path / "csv").exists()
+
+
+def _csv_series(run_dir: Path) -> dict[str, list[float]]:
+    """Each metric's logged values in order, as Lightning's CSVLogger wrote them."""
+    with (run_dir / "csv" / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    return {key: [float(r[key]) for r in rows if r[key] != ""] for key in rows[0]}
+
+
+def _wandb_records(run_dir: Path, *flags: str) -> str:
+    """The offline run's transaction log read by wandb's own reader, `wandb leet inspect`."""
+    (log,) = (run_dir / "wandb").glob("offline-run-*/run-*.wandb")
+    wandb_cli = shutil.which("wandb", path=str(Path(sys.executable).parent))
+    assert wandb_cli is not None, "the wandb package installs the `wandb` command"
+    read = subprocess.run(
+        [wandb_cli, "leet", "inspect", "--json", *flags, str(log)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **OFFLINE_WANDB},
+    )
+    assert read.returncode == 0, read.stderr
+    return read.stdout
+
+
+def test_wandb_offline_run_holds_the_csv_metrics_under_their_names(run_dir: Path) -> None:
+    history = [
+        json.loads(line)["history"]["item"]
+        for line in _wandb_records(run_dir).splitlines()
+        if json.loads(line)["type"] == "history"
+    ]
+    series = _csv_series(run_dir)
+    assert set(series) >= EPOCH_METRICS | {"test/acc", "test/loss"}
+    for name, values in series.items():
+        logged = [row["trainer/global_step" if name == "step" else name] for row in history if
+                  ("trainer/global_step" if name == "step" else name) in row]
+        assert logged == pytest.approx(values), name
+
+
+def test_wandb_run_gets_the_flat_config_in_the_run_directory(run_dir: Path) -> None:
+    summary = json.loads(_wandb_records(run_dir, "--summary"))
+    assert summary["state"] == "finished"
+    assert summary["project"] == "trainrig"
+    assert summary["config"]["optimizer.lr"] == pytest.approx(0.0123)
+    assert summary["config"]["trainer.max_epochs"] == 2
+    own = [json.loads(line) for line in (run_dir.parents[3] / "own.jsonl").open()]
+    (hyperparameters,) = [r["hyperparameters"] for r in own if "hyperparameters" in r]
+    assert set(summary["config"]) - {"_wandb"} == set(hyperparameters)  # every flat key, as given
+
+
+def test_lightning_logger_by_target_writes_in_the_run_directory(run_dir: Path) -> None:
+    """`+logger.NAME._target_=pytorch_lightning.loggers.TensorBoardLogger` gets `save_dir`."""
+    assert list((run_dir / "lightning_tb").rglob("events.out.tfevents.*"))
+    assert (run_dir / "lightning_tb" / "version_0" / "hparams.yaml").is_file()
+
+
+def test_own_logger_without_save_dir_gets_the_same_metrics(run_dir: Path) -> None:
+    records = [json.loads(line) for line in (run_dir.parents[3] / "own.jsonl").open()]
+    series = _csv_series(run_dir)
+    for name in EPOCH_METRICS | {"test/acc"}:
+        assert [r[name] for r in records if name in r] == pytest.approx(series[name]), name
