@@ -119,7 +119,8 @@ def test_csv_has_the_same_metric_names(run_dir: Path) -> None:
     assert set(header) >= EPOCH_METRICS
 
 
-@pytest.mark.parametrize("option", ["tensorboard", "mlflow", "wandb"])  # each option's package is its name
+# each option's package is its name
+@pytest.mark.parametrize("option", ["tensorboard", "mlflow", "wandb"])
 def test_option_without_its_package_names_the_extra(tmp_path: Path, option: str) -> None:
     hides_the_package = (
         f"import sys; sys.modules[{option!r}] = None; "
@@ -201,6 +202,12 @@ def _csv_series(run_dir: Path) -> dict[str, list[float]]:
 def _wandb_records(run_dir: Path, *flags: str) -> str:
     """The offline run's transaction log read by wandb's own reader, `wandb leet inspect`."""
     (log,) = (run_dir / "wandb").glob("offline-run-*/run-*.wandb")
+    return _wandb_records_of(log, *flags)
+
+
+def _wandb_records_of(log: Path, *flags: str) -> str:
+    """`wandb leet inspect --json` of one .wandb file: a JSON record a line (or, with
+    --summary, the run's state, config and last metrics)."""
     wandb_cli = shutil.which("wandb", path=str(Path(sys.executable).parent))
     assert wandb_cli is not None, "the wandb package installs the `wandb` command"
     read = subprocess.run(
@@ -223,8 +230,8 @@ def test_wandb_offline_run_holds_the_csv_metrics_under_their_names(run_dir: Path
     series = _csv_series(run_dir)
     assert set(series) >= EPOCH_METRICS | {"test/acc", "test/loss"}
     for name, values in series.items():
-        logged = [row["trainer/global_step" if name == "step" else name] for row in history if
-                  ("trainer/global_step" if name == "step" else name) in row]
+        key = "trainer/global_step" if name == "step" else name  # Lightning's name in W&B
+        logged = [row[key] for row in history if key in row]
         assert logged == pytest.approx(values), name
 
 
@@ -250,3 +257,97 @@ def test_own_logger_without_save_dir_gets_the_same_metrics(run_dir: Path) -> Non
     series = _csv_series(run_dir)
     for name in EPOCH_METRICS | {"test/acc"}:
         assert [r[name] for r in records if name in r] == pytest.approx(series[name]), name
+
+
+def _nodes(**nodes: dict[str, object]) -> dict[str, DictConfig]:
+    from omegaconf import OmegaConf
+
+    return {name: OmegaConf.create(node) for name, node in nodes.items()}
+
+
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        (
+            {"_target_": "pytorch_lightning.loggers.csv_logs.CSVLogger", "flush_every": 5},
+            "logger.x.flush_every: unknown key for pytorch_lightning.loggers.csv_logs.CSVLogger; "
+            "did you mean flush_logs_every_n_steps?",
+        ),
+        (
+            {"_target_": "pytorch_lightning.loggers.TensorBoardLogger", "nmae": "a"},
+            "logger.x: pytorch_lightning.loggers.TensorBoardLogger refused a key: "
+            "SummaryWriter.__init__() got an unexpected keyword argument 'nmae'",
+        ),
+        (
+            {"_target_": "torch.nn.Identity"},
+            "logger.x: torch.nn.Identity made a Identity, not a Lightning logger",
+        ),
+    ],
+)
+def test_logger_by_target_refuses_what_it_cannot_build(
+    tmp_path: Path, node: dict[str, object], message: str
+) -> None:
+    from trainrig.config.errors import ConfigError
+    from trainrig.training.loggers.from_config import build_loggers
+
+    with pytest.raises(ConfigError) as refused:
+        build_loggers(_nodes(csv={"_target_": "pytorch_lightning.loggers.CSVLogger"}, x=node), "d")
+    assert str(refused.value).startswith(message), refused.value
+    assert not (tmp_path / "d").exists()
+
+
+def test_logger_set_to_null_is_off(tmp_path: Path) -> None:
+    from trainrig.training.loggers.from_config import build_loggers
+
+    made = build_loggers(
+        {"csv": None, **_nodes(tb={"_target_": "pytorch_lightning.loggers.TensorBoardLogger"})},
+        str(tmp_path),
+    )
+    assert [type(m).__name__ for m in made] == ["TensorBoardLogger"]
+    assert made[0].log_dir == str(tmp_path / "lightning_logs" / "version_0")
+
+
+def test_unknown_logger_key_through_the_cli_is_one_line(tmp_path: Path) -> None:
+    result = run_trainrig(
+        "train",
+        "trainer=smoke",
+        "+logger.lightning_csv._target_=pytorch_lightning.loggers.csv_logs.CSVLogger",
+        "+logger.lightning_csv.nmae=x",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("trainrig: error: logger.lightning_csv.nmae: unknown key"), line
+    assert "did you mean name?" in line
+    assert not (tmp_path / "outputs" / "train" / "runs").exists()
+
+
+def test_wandb_runs_of_one_process_stay_apart_and_a_resumed_one_keeps_its_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep trains its trials in one process; Lightning's WandbLogger would log a second
+    trial into the first's open run. `trainrig resume` carries on in the run's W&B id."""
+    import wandb
+
+    from trainrig.training.loggers.wandb_logger import build_wandb_logger
+
+    for name, value in OFFLINE_WANDB.items():
+        monkeypatch.setenv(name, value)
+    first = build_wandb_logger(str(tmp_path / "a"))
+    first.log_metrics({"val/acc": 0.5}, step=0)
+    other = build_wandb_logger(str(tmp_path / "b"))
+    other.log_metrics({"val/acc": 0.7}, step=0)
+    again = build_wandb_logger(str(tmp_path / "a"))  # the first run, resumed
+    again.log_metrics({"val/acc": 0.6}, step=1)
+    wandb.finish()
+    assert other.version != first.version
+    assert again.version == first.version
+    for run_dir, values in (("a", [0.5, 0.6]), ("b", [0.7])):
+        logs = sorted((tmp_path / run_dir / "wandb").glob("offline-run-*/run-*.wandb"))
+        logged = [
+            json.loads(line)["history"]["item"]["val/acc"]
+            for log in logs
+            for line in _wandb_records_of(log).splitlines()
+            if json.loads(line)["type"] == "history"
+        ]
+        assert logged == values, run_dir

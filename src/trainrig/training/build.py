@@ -31,8 +31,8 @@ from trainrig.training.callbacks.config_in_checkpoint import ConfigInCheckpoint
 from trainrig.training.callbacks.log_hyperparameters import LogHyperparameters
 from trainrig.training.callbacks.progress_bar import ProgressBar
 from trainrig.training.callbacks.random_state import RandomStateInCheckpoint
-from trainrig.training.loggers.from_config import build_loggers as loggers_from_config
 from trainrig.training.data_info import DataInfo, data_info, loader_target_stats
+from trainrig.training.loggers.from_config import build_loggers as loggers_from_config
 from trainrig.training.optimizers import OptimizerFactory, optimizer_factory
 from trainrig.training.supervised import SupervisedModule
 from trainrig.training.user_module import user_module

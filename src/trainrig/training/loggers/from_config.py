@@ -29,11 +29,15 @@ DIRECTORY = "save_dir"
 def build_loggers(nodes: Mapping[str, DictConfig | None], save_dir: str) -> list[Logger]:
     """Every enabled node (null or `{}` is off), each checked before the first is made."""
     enabled = {name: node for name, node in nodes.items() if node}
-    arguments = {name: _arguments(f"logger.{name}", node, save_dir) for name, node in enabled.items()}
+    arguments = {
+        name: _arguments(f"logger.{name}", node, save_dir) for name, node in enabled.items()
+    }
     return [_made(f"logger.{name}", enabled[name], *arguments[name]) for name in enabled]
 
 
-def _arguments(path: str, node: DictConfig, save_dir: str) -> tuple[tuple[str, ...], dict[str, str]]:
+def _arguments(
+    path: str, node: DictConfig, save_dir: str
+) -> tuple[tuple[str, ...], dict[str, str]]:
     """What the runner adds to the node's keys: the directory, by position or as `save_dir`."""
     parameters = _parameters(node)
     if any(p.kind is p.POSITIONAL_ONLY for p in parameters.values()):  # trainrig's convention
@@ -60,7 +64,9 @@ def _check_keys(
     path: str, target: str, parameters: Mapping[str, inspect.Parameter], keys: set[str]
 ) -> None:
     """Refuse a key the target does not take (unless it takes any) and a required one missing."""
-    named = [n for n, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    named = [
+        n for n, p in parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
     takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
     for key in sorted(keys - set(named)) if not takes_any else []:
         closest = difflib.get_close_matches(key, named, n=1)
@@ -85,7 +91,7 @@ def _made(path: str, node: DictConfig, args: tuple[str, ...], kwargs: dict[str, 
     try:
         made = instantiate(node, *args, **kwargs)
         if passed_on and isinstance(made, Logger):
-            made.experiment  # noqa: B018  (the property makes it)
+            getattr(made, "experiment", None)  # the property makes it
     except (InstantiationException, TypeError) as error:
         cause = error.__cause__ if isinstance(error, InstantiationException) else error
         if isinstance(cause, TypeError) and "unexpected keyword argument" in str(cause):
