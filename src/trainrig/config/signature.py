@@ -49,6 +49,7 @@ OPTION_MODULES = (
     "trainrig.training.lightning_options",
     "trainrig.training.loggers.mlflow_logger",
     "trainrig.training.loggers.tensorboard_logger",
+    "trainrig.training.loggers.wandb_logger",
     "trainrig.models.cnn",
     "trainrig.models.mlp",
     "trainrig.models.resnet",

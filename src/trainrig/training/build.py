@@ -32,6 +32,7 @@ from trainrig.training.callbacks.log_hyperparameters import LogHyperparameters
 from trainrig.training.callbacks.progress_bar import ProgressBar
 from trainrig.training.callbacks.random_state import RandomStateInCheckpoint
 from trainrig.training.data_info import DataInfo, data_info, loader_target_stats
+from trainrig.training.loggers.from_config import build_loggers as loggers_from_config
 from trainrig.training.optimizers import OptimizerFactory, optimizer_factory
 from trainrig.training.supervised import SupervisedModule
 from trainrig.training.user_module import user_module
@@ -194,15 +195,7 @@ def display_callbacks(cfg: DictConfig) -> list[Callback]:
 
 def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
     """Every logger under `cfg.logger`, writing inside the run directory."""
-    return [_logger(node, str(run_dir)) for node in (cfg.get("logger") or {}).values()]
-
-
-def _logger(node: DictConfig, save_dir: str) -> Logger:
-    """trainrig's logger builders take the directory first, positionally (a runtime argument);
-    Lightning's loggers and a user's own by name."""
-    if str(node.get("_target_")).startswith("trainrig."):
-        return instantiate(node, save_dir)  # type: ignore[no-any-return]
-    return instantiate(node, save_dir=save_dir)  # type: ignore[no-any-return]
+    return loggers_from_config(cfg.get("logger") or {}, str(run_dir))
 
 
 def build_trainer(
