@@ -118,7 +118,7 @@ def _compression(
     return (instantiate(cfg.compression) if settings else None), run
 
 
-def _rebuilt_from_checkpoint(
+def rebuilt_from_checkpoint(
     cfg: DictConfig, run_dir: Path
 ) -> tuple[DictConfig, Any, pl.LightningModule]:
     """The training config stored in `cfg.ckpt_path`, its data and its (untrained) classifier."""
@@ -136,7 +136,7 @@ def _rebuilt_from_checkpoint(
 
 def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Compress the model of the checkpoint at `cfg.ckpt_path` as `cfg.compression` says."""
-    trained, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
+    trained, data, classifier = rebuilt_from_checkpoint(cfg, run_dir)
     data.setup("test")
     (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
     settings = OmegaConf.merge(trained, {"trainer": cfg.trainer, "compression": cfg.compression})
@@ -160,7 +160,7 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     import pytorch_lightning as pl
 
     started = time.monotonic()
-    _, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
+    _, data, classifier = rebuilt_from_checkpoint(cfg, run_dir)
     trainer = pl.Trainer(
         **{k: v for k, v in cfg.trainer.items() if k != "_target_"},
         logger=build_loggers(cfg, run_dir),
