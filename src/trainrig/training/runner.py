@@ -37,7 +37,9 @@ from trainrig.training.callbacks.config_in_checkpoint import (
     stored_validation_metrics,
 )
 from trainrig.training.callbacks.monitored_metrics import MonitoredMetricsCheck
+from trainrig.training.callbacks.schedule_length import ScheduleFollowsRunLength
 from trainrig.training.finetune import finetune
+from trainrig.training.init_from import initialize
 from trainrig.training.hooks import AfterFit, CompressionMethod, CompressionRun
 from trainrig.training.known_noise import silence_known_noise
 from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
@@ -69,12 +71,17 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     if hasattr(data, "normalization_stats"):  # trainrig's data modules; a user's normalizes itself
         cache_normalization(data, run_dir)  # rank 0 wrote it before starting the others
     classifier = build_module(cfg, data, task)
+    initialized = initialize(classifier, cfg.get("init_from"), load=resume_from is None)
+    if initialized is not None and main_rank:
+        print("\n".join(initialized.lines()))
     method, run = _compression(cfg, run_dir, "train")
     if method is not None:
         method.prepare(classifier, data, run)  # refuses a misfit, attaches a teacher
     extra = method.callbacks(run) if method is not None else []
     if isinstance(task, LightningModuleTask):
         extra.insert(0, MonitoredMetricsCheck(_checked_at_validation(cfg)))
+    if resume_from is not None:  # a lengthened run's schedule follows its new length
+        extra.append(ScheduleFollowsRunLength())
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, extra), data)
     trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
