@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from trainrig.cli.process_exit import end_process  # standard library only
@@ -108,7 +109,16 @@ def _resume(args: list[str]) -> NoReturn:
         arguments = resume_arguments(args)
     except ConfigError as error:
         exit_with(str(error))
-    _run_hydra_app("train", arguments)
+    # Hydra rewrites the run's overrides.yaml as the job starts; a refused resume (another
+    # config) must leave the run's own overrides for the next `trainrig resume RUN_DIR`.
+    overrides = Path(args[0]) / ".hydra" / "overrides.yaml"
+    saved = overrides.read_bytes()
+    try:
+        _run_hydra_app("train", arguments)
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            overrides.write_bytes(saved)
+        raise
     sys.exit(0)
 
 
