@@ -37,7 +37,9 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def _val_acc(checkpoint: Path) -> float:
-    return float(torch.load(checkpoint, weights_only=True)["trainrig_validation_metrics"]["val/acc"])
+    return float(
+        torch.load(checkpoint, weights_only=True)["trainrig_validation_metrics"]["val/acc"]
+    )
 
 
 def test_predict_writes_the_checkpoints_own_test_predictions(
@@ -123,7 +125,9 @@ def test_init_from_reports_what_does_not_fit_and_strict_refuses_it(
     assert "'model.55' names no parameter or layer of the model; did you mean model.5" in (
         unknown.stderr
     )
-    tuned = trainrig_cli("train", *other, "init_from.freeze=[model.5]", "hydra.run.dir=t", cwd=tmp_path)
+    tuned = trainrig_cli(
+        "train", *other, "init_from.freeze=[model.5]", "hydra.run.dir=t", cwd=tmp_path
+    )
     assert tuned.returncode == 0, tuned.stderr
     assert "init_from: loaded 11 of 14 tensors" in tuned.stdout
     assert "not loaded, shapes differ: model.1.weight (checkpoint (256, 64), model (256, 2))" in (
@@ -131,7 +135,9 @@ def test_init_from_reports_what_does_not_fit_and_strict_refuses_it(
     )
     after = torch.load(tmp_path / "t" / "checkpoints" / "last.ckpt", weights_only=True)
     before = torch.load(best, weights_only=True)
-    assert torch.equal(after["state_dict"]["model.5.weight"], before["state_dict"]["model.5.weight"])
+    assert torch.equal(
+        after["state_dict"]["model.5.weight"], before["state_dict"]["model.5.weight"]
+    )
     moved = after["state_dict"]["model.6.weight"] != before["state_dict"]["model.6.weight"]
     assert moved.any()  # the layer after the frozen one trained
 

@@ -56,7 +56,9 @@ def _images(folder: Path, data: Any, input_shape: tuple[int, ...]) -> NewInputs:
             f"input: {folder} is a folder of images, but the checkpoint's model takes samples "
             f"of shape {input_shape}, not images: pass input=FILE.csv, or predict a split"
         )
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )
     if not files:
         kinds = ", ".join(sorted(IMAGE_SUFFIXES))
         raise ConfigError(f"input: {folder} holds no images ({kinds})")
