@@ -107,7 +107,7 @@ def resume_arguments(args: list[str]) -> list[str]:
     overrides (from Hydra's `.hydra/overrides.yaml`), then the given ones (a larger
     trainer.max_epochs lengthens the run; any other change is refused when the run's config is
     compared), its directory, and resume=auto."""
-    if not args or "=" in args[0]:
+    if not args or "=" in args[0] or any("=" not in a for a in args[1:]):
         raise ConfigError(
             "usage: trainrig resume RUN_DIR [trainer.max_epochs=N] (a run directory of "
             "`trainrig train`, e.g. outputs/train/runs/<run>); its settings come from the run "
