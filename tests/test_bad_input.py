@@ -252,7 +252,7 @@ def test_eval_with_a_file_that_is_not_a_checkpoint(trainrig_cli: CliRunner, tmp_
 def test_unknown_command(trainrig_cli: CliRunner, tmp_path: Path) -> None:
     result = trainrig_cli("fly", cwd=tmp_path)
     assert result.returncode == 2
-    commands = "train, eval, lr-find, compress, resume, list, report"
+    commands = "train, eval, predict, lr-find, compress, resume, list, report"
     expected = f"unknown command 'fly'; choose one of {commands}"
     assert expected in result.stderr
 

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from trainrig.cli.process_exit import end_process  # standard library only
@@ -25,10 +26,14 @@ commands:
   train [OVERRIDE ...]     train an experiment; Hydra overrides (model=mlp optimizer.lr=0.01),
                            -m for a multirun sweep, --cfg job, --info, --help
   eval ckpt_path=PATH      test a checkpoint written by `trainrig train`
+  predict ckpt_path=PATH [split=test | input=FOLDER_OR_CSV] [output=FILE.csv]
+                           write a checkpoint's predictions (and class probabilities) as a CSV
   lr-find [OVERRIDE ...]   learning-rate range test on the composed experiment; writes a plot
   compress ckpt_path=PATH [compression=NAME]
                            prune (and fine-tune) or quantize a trained checkpoint, with a report
-  resume RUN_DIR           continue an interrupted training run from its last checkpoint
+  resume RUN_DIR [trainer.max_epochs=N]
+                           continue an interrupted run from its last checkpoint, or lengthen a
+                           finished one
   list [GROUP]             list every option of every config group (or of one group)
   report PATH... [--out DIR]
                            compare runs, multiruns and sweeps: report.md and report.html with a
@@ -40,7 +45,13 @@ Shell completion (bash): eval "$(trainrig -sc install=bash)"
 """
 
 # command -> its primary config (conf/NAME.yaml) and task function (trainrig.cli.tasks.NAME_task)
-HYDRA_COMMANDS = {"train": "train", "eval": "eval", "lr-find": "lr_find", "compress": "compress"}
+HYDRA_COMMANDS = {
+    "train": "train",
+    "eval": "eval",
+    "predict": "predict",
+    "lr-find": "lr_find",
+    "compress": "compress",
+}
 COMMANDS = (*HYDRA_COMMANDS, "resume", "list", "report")
 
 
@@ -98,7 +109,16 @@ def _resume(args: list[str]) -> NoReturn:
         arguments = resume_arguments(args)
     except ConfigError as error:
         exit_with(str(error))
-    _run_hydra_app("train", arguments)
+    # Hydra rewrites the run's overrides.yaml as the job starts; a refused resume (another
+    # config) must leave the run's own overrides for the next `trainrig resume RUN_DIR`.
+    overrides = Path(args[0]) / ".hydra" / "overrides.yaml"
+    saved = overrides.read_bytes()
+    try:
+        _run_hydra_app("train", arguments)
+    except SystemExit as stop:
+        if stop.code not in (0, None):
+            overrides.write_bytes(saved)
+        raise
     sys.exit(0)
 
 

@@ -37,6 +37,7 @@ NOTHING_YET = {
     "eval.log",
     "lr_find.log",
     "compress.log",
+    "predict.log",
     "config.yaml",
     "normalization.json",
 }
@@ -179,6 +180,16 @@ def eval_task(cfg: DictConfig) -> float:
 
         metrics = evaluate(OmegaConf.create(values), _run_dir())
     return _test_figure(metrics)
+
+
+def predict_task(cfg: DictConfig) -> int:
+    """Validate, then write the predictions of the checkpoint at `ckpt_path`; return the rows."""
+    with _config_errors_reported():
+        values = _validated(cfg, "predict")
+        values["ckpt_path"] = _checkpoint_to_read(values)
+        from trainrig.training.predict import predict
+
+        return predict(OmegaConf.create(values), _run_dir())
 
 
 def _test_figure(metrics: dict[str, Any]) -> float:

@@ -13,9 +13,10 @@ from trainrig.training.run_options import NESTED, TOP_LEVEL
 # command config -> whether it holds its command's top-level keys, and the nodes it holds;
 # lr_find.yaml composes train.yaml first and adds only `lr_find`.
 COMMAND_FILES = {
-    "train": (True, ("checkpoint",)),
+    "train": (True, ("checkpoint", "init_from")),
     "eval": (True, ()),
     "compress": (True, ()),
+    "predict": (True, ()),
     "lr_find": (False, ("lr_find",)),
 }
 

@@ -60,6 +60,8 @@ def validate(cfg: DictConfig, task: str = "train") -> dict[str, Any]:
     values = resolved(cfg)
     check_targets(values, allow_any=values.get(OPT_IN) is True)
     groups = [g for g in (*COMPONENT_GROUPS, *MAPPINGS) if g in values]
+    if isinstance(values.get("init_from"), str):  # `init_from=PATH`: short for init_from.path
+        values["init_from"] = {"path": values["init_from"], "strict": False, "freeze": []}
     nested = [k for k in NESTED if k in values]
     top_level = {k: v for k, v in values.items() if k not in groups and k not in nested}
     check_arguments("", TOP_LEVEL[task], top_level)

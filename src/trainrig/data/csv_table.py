@@ -116,6 +116,7 @@ def build_csv(
     table = Path(path)
     columns = label_columns(label_column, targets)
     x, rows = read_table(table, columns, feature_columns, delimiter)
+    classes: list[str] = []
     if targets == "classes":
         y, classes = csv_targets.class_indices(table, columns[0], rows)
         outputs, described = len(classes), f"classes {classes}"
@@ -127,5 +128,6 @@ def build_csv(
         train, val, test = random_split(x, y, val_fraction, test_fraction, split_seed)
     stats = (normalize, 1.0, mean, std)
     module = InMemoryDataModule(train, val, test, outputs, batch_size, *stats, targets=targets)
+    module.output_names = classes if targets == "classes" else columns
     log.info("csv %s: %d features, %s, %s", path, x.shape[1], described, module.split_sizes())
     return module

@@ -191,6 +191,7 @@ def build_image_folder(
         }
         shape = (channels, *size)
         module = StreamingDataModule(datasets, shape, len(classes), batch_size, num_workers, *stats)
+    module.output_names = classes
     kind = type(module).__name__
     log.info("image folder %s: classes %s, %s, %s", root, classes, module.split_sizes(), kind)
     return module

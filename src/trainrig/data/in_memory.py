@@ -47,6 +47,7 @@ class InMemoryDataModule(pl.LightningDataModule):
         self.splits = {"train": train, "val": val, "test": test}
         self.num_outputs = num_outputs
         self.targets: Targets = targets
+        self.output_names: list[str] | None = None  # class or column names, where known
         self.batch_size = batch_size
         self.normalize = normalize
         self.rescale = rescale

@@ -46,6 +46,7 @@ class StreamingDataModule(pl.LightningDataModule):
         self.input_shape = tuple(input_shape)
         self.num_outputs = num_outputs
         self.targets: Targets = targets
+        self.output_names: list[str] | None = None  # class or column names, where known
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.normalize = normalize

@@ -46,21 +46,28 @@ def _first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else "no detail"
 
 
-def read_checkpoint(path: Path) -> Any:
-    """The checkpoint at `path`, tensors and plain data only; a ConfigError names the way out."""
+def read_checkpoint(path: Path, key: str = "ckpt_path") -> Any:
+    """The checkpoint at `path`, tensors and plain data only; a ConfigError names the way out
+    and the config `key` that named the file."""
     import torch
 
+    trust = (
+        f"pass {TRUST_FLAG}=true"
+        if key == "ckpt_path"
+        else f"`trainrig eval ckpt_path={path} {TRUST_FLAG}=true` writes a plain copy of it "
+        f"({TRUSTED_COPY} in its run directory) to pass instead"
+    )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
         if _holds_objects(error):
             raise ConfigError(
-                f"ckpt_path: {path} holds pickled Python objects, and unpickling them could run "
+                f"{key}: {path} holds pickled Python objects, and unpickling them could run "
                 f"code from the file; trainrig loads tensors and plain data only. If you trust "
-                f"whoever made it, pass {TRUST_FLAG}=true"
+                f"whoever made it, {trust}"
             ) from None
         raise ConfigError(
-            f"ckpt_path: cannot read {path} as a checkpoint ({type(error).__name__}: "
+            f"{key}: cannot read {path} as a checkpoint ({type(error).__name__}: "
             f"{_first_line(error)}); is the file complete? {WAY_OUT}"
         ) from None
 
@@ -70,15 +77,30 @@ def load_config_from_checkpoint(path: Path) -> DictConfig:
     return _stored_config(read_checkpoint(path), path)
 
 
-def _stored_config(checkpoint: Any, path: Path) -> DictConfig:
+def _stored_config(checkpoint: Any, path: Path, key: str = "ckpt_path") -> DictConfig:
     if not isinstance(checkpoint, dict) or CONFIG_KEY not in checkpoint:
         raise ConfigError(
-            f"ckpt_path: {path} was not written by `trainrig train` (it holds no '{CONFIG_KEY}'); "
+            f"{key}: {path} was not written by `trainrig train` (it holds no '{CONFIG_KEY}'); "
             f"{WAY_OUT}"
         )
     config = OmegaConf.create(checkpoint[CONFIG_KEY])
     assert isinstance(config, DictConfig)
     return config
+
+
+def read_trainrig_checkpoint(path: Path, key: str) -> dict[str, Any]:
+    """The checkpoint at `path` (named by config `key`), refused unless `trainrig train` wrote
+    it: a missing file, a damaged one, one of pickled objects or of another program."""
+    if not path.is_file():
+        raise ConfigError(
+            f"{key}: no checkpoint file at {path}; pass the .ckpt a training run wrote, e.g. "
+            f"{key}=outputs/train/runs/<run>/checkpoints/best.ckpt"
+        )
+    checkpoint = read_checkpoint(path, key)
+    _stored_config(checkpoint, path, key)
+    if not isinstance(checkpoint.get("state_dict"), dict):
+        raise ConfigError(f"{key}: {path} holds no weights (no 'state_dict'); {WAY_OUT}")
+    return checkpoint  # type: ignore[no-any-return]
 
 
 def load_fitting_weights(model: torch.nn.Module, path: Path) -> None:

@@ -21,15 +21,51 @@ from trainrig.rundir.results import CONFIG_FILE, METRICS_FILE
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
 RESUME_KEY = "resume"
+# Keys that only lengthen training when raised: not "another config" for resume=auto.
+LENGTHENING = ("trainer.max_epochs", "trainer.max_steps")
 
 
 def finished_metrics(cfg: DictConfig, run_dir: Path) -> dict[str, float] | None:
-    """With resume=auto, the metrics of a run directory whose run already finished, else None."""
+    """With resume=auto, the metrics of a run directory whose run already finished, else None
+    (also when `cfg` lengthens it: then it trains on)."""
     path = run_dir / METRICS_FILE
     if cfg.get(RESUME_KEY) != "auto" or not path.is_file():
         return None
+    if _lengthened(_saved(run_dir), _flat(cfg)):
+        _refuse_early_stopped(run_dir)
+        return None
     metrics: dict[str, float] = json.loads(path.read_text())
     return metrics
+
+
+def _saved(run_dir: Path) -> dict[str, Any]:
+    saved_file = run_dir / CONFIG_FILE
+    return _flat(OmegaConf.load(saved_file)) if saved_file.is_file() else {}
+
+
+def _limit(value: Any) -> float:
+    """A training limit as a number; null or -1 (no limit) as infinity."""
+    return float("inf") if value is None or value == -1 else float(value)
+
+
+def _lengthened(saved: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
+    """The lengthening keys `wanted` raises above `saved` (both flat configs)."""
+    return [k for k in LENGTHENING if k in saved and _limit(wanted.get(k)) > _limit(saved[k])]
+
+
+def _refuse_early_stopped(run_dir: Path) -> None:
+    """A finished run that early stopping ended would stop again after one more epoch."""
+    from trainrig.rundir.checkpoints import read_checkpoint
+
+    last = run_dir / LAST_CHECKPOINT
+    states = read_checkpoint(last).get("callbacks", {}) if last.is_file() else {}
+    stopped = [s.get("stopped_epoch", 0) for s in states.values() if isinstance(s, dict)]
+    if any(stopped):
+        raise ConfigError(
+            f"resume: early stopping ended {run_dir} at epoch {max(stopped)} (no improvement "
+            "within its patience), so a longer run would stop again at once; fine-tune it in a "
+            f"new run instead: trainrig train init_from={run_dir / 'checkpoints' / 'best.ckpt'}"
+        )
 
 
 def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
@@ -42,7 +78,9 @@ def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
         return None
     saved_file = run_dir / CONFIG_FILE
     if saved_file.is_file():
-        differing = _differing_keys(_flat(OmegaConf.load(saved_file)), _flat(cfg))
+        saved, wanted = _saved(run_dir), _flat(cfg)
+        longer = set(_lengthened(saved, wanted))
+        differing = [k for k in _differing_keys(saved, wanted) if k not in longer]
         if differing:
             raise ConfigError(
                 f"resume=auto: {run_dir} holds a run of another config (differing: "
@@ -65,12 +103,15 @@ def _differing_keys(saved: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
 
 
 def resume_arguments(args: list[str]) -> list[str]:
-    """`trainrig resume RUN_DIR` as `trainrig train` arguments: the run's own overrides (from
-    Hydra's `.hydra/overrides.yaml`), its directory, and resume=auto."""
-    if len(args) != 1 or "=" in args[0]:
+    """`trainrig resume RUN_DIR [KEY=VALUE ...]` as `trainrig train` arguments: the run's own
+    overrides (from Hydra's `.hydra/overrides.yaml`), then the given ones (a larger
+    trainer.max_epochs lengthens the run; any other change is refused when the run's config is
+    compared), its directory, and resume=auto."""
+    if not args or "=" in args[0] or any("=" not in a for a in args[1:]):
         raise ConfigError(
-            "usage: trainrig resume RUN_DIR (a run directory of `trainrig train`, e.g. "
-            "outputs/train/runs/<run>); its settings come from the run itself"
+            "usage: trainrig resume RUN_DIR [trainer.max_epochs=N] (a run directory of "
+            "`trainrig train`, e.g. outputs/train/runs/<run>); its settings come from the run "
+            "itself, a larger trainer.max_epochs or trainer.max_steps lengthens it"
         )
     run_dir = Path(args[0])
     overrides_file = run_dir / ".hydra" / "overrides.yaml"
@@ -81,4 +122,7 @@ def resume_arguments(args: list[str]) -> list[str]:
         )
     saved = OmegaConf.load(overrides_file)
     overrides = [str(o) for o in saved if not str(o).startswith(f"{RESUME_KEY}=")]
-    return [*overrides, f"hydra.run.dir='{run_dir.resolve()}'", f"{RESUME_KEY}=auto"]
+    given = [a for a in args[1:] if not a.startswith(f"{RESUME_KEY}=")]
+    keys = {a.split("=", 1)[0].lstrip("+~") for a in given}
+    kept = [o for o in overrides if o.split("=", 1)[0].lstrip("+~") not in keys]
+    return [*kept, *given, f"hydra.run.dir='{run_dir.resolve()}'", f"{RESUME_KEY}=auto"]

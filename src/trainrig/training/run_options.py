@@ -9,7 +9,7 @@ Lightning's; validation checks a config against them and the option source
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Gt
@@ -74,6 +74,31 @@ def checkpoint(monitor: str | None = None, mode: Literal["min", "max"] | None = 
     that metric's direction (tasks/settle.py)."""
 
 
+@option("")
+def predict(
+    ckpt_path: str,
+    task_name: str = "predict",
+    trust_checkpoint: bool = False,
+    allow_any_target: bool = False,
+    split: Literal["train", "val", "test"] = "test",
+    input: str | None = None,
+    output: str | None = None,
+) -> None:
+    """`trainrig predict`: the predictions of the checkpoint at `ckpt_path` for `split` of the
+    data it was trained on or, when `input` is given, for a folder of images or a CSV of new
+    rows (the training CSV's feature columns). Written as a CSV to `output` (null:
+    predictions.csv in the command's run directory). `trust_checkpoint`, `allow_any_target` as
+    in `eval`."""
+
+
+@option("init_from")
+def init_from(path: str | None = None, strict: bool = False, freeze: Sequence[str] = ()) -> None:
+    """Fine-tuning: start a new run from the weights of the checkpoint at `path` (optimizer and
+    schedule fresh). The tensors that match by name and shape are loaded, the rest reported;
+    `strict` refuses any mismatch. `freeze` names parameters (or the layers above them, e.g.
+    model.0) that keep their loaded values. `init_from=PATH` is short for `init_from.path=PATH`."""
+
+
 def _min_below_max(**keys: Any) -> None:
     if keys["min_lr"] >= keys["max_lr"]:
         raise ConfigError(
@@ -98,5 +123,10 @@ TOP_LEVEL: dict[str, Callable[..., None]] = {
     "lr_find": train,
     "eval": from_checkpoint,
     "compress": from_checkpoint,
+    "predict": predict,
 }
-NESTED: dict[str, Callable[..., None]] = {"checkpoint": checkpoint, "lr_find": lr_find}
+NESTED: dict[str, Callable[..., None]] = {
+    "checkpoint": checkpoint,
+    "lr_find": lr_find,
+    "init_from": init_from,
+}

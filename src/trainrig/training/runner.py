@@ -37,8 +37,10 @@ from trainrig.training.callbacks.config_in_checkpoint import (
     stored_validation_metrics,
 )
 from trainrig.training.callbacks.monitored_metrics import MonitoredMetricsCheck
+from trainrig.training.callbacks.schedule_length import ScheduleFollowsRunLength
 from trainrig.training.finetune import finetune
 from trainrig.training.hooks import AfterFit, CompressionMethod, CompressionRun
+from trainrig.training.init_from import initialize
 from trainrig.training.known_noise import silence_known_noise
 from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
 from trainrig.training.summary import print_summary, stop_reason
@@ -69,12 +71,17 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     if hasattr(data, "normalization_stats"):  # trainrig's data modules; a user's normalizes itself
         cache_normalization(data, run_dir)  # rank 0 wrote it before starting the others
     classifier = build_module(cfg, data, task)
+    initialized = initialize(classifier, cfg.get("init_from"), load=resume_from is None)
+    if initialized is not None and main_rank:
+        print("\n".join(initialized.lines()))
     method, run = _compression(cfg, run_dir, "train")
     if method is not None:
         method.prepare(classifier, data, run)  # refuses a misfit, attaches a teacher
     extra = method.callbacks(run) if method is not None else []
     if isinstance(task, LightningModuleTask):
         extra.insert(0, MonitoredMetricsCheck(_checked_at_validation(cfg)))
+    if resume_from is not None:  # a lengthened run's schedule follows its new length
+        extra.append(ScheduleFollowsRunLength())
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, extra), data)
     trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
@@ -118,7 +125,7 @@ def _compression(
     return (instantiate(cfg.compression) if settings else None), run
 
 
-def _rebuilt_from_checkpoint(
+def rebuilt_from_checkpoint(
     cfg: DictConfig, run_dir: Path
 ) -> tuple[DictConfig, Any, pl.LightningModule]:
     """The training config stored in `cfg.ckpt_path`, its data and its (untrained) classifier."""
@@ -136,7 +143,7 @@ def _rebuilt_from_checkpoint(
 
 def compress_checkpoint(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Compress the model of the checkpoint at `cfg.ckpt_path` as `cfg.compression` says."""
-    trained, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
+    trained, data, classifier = rebuilt_from_checkpoint(cfg, run_dir)
     data.setup("test")
     (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
     settings = OmegaConf.merge(trained, {"trainer": cfg.trainer, "compression": cfg.compression})
@@ -160,7 +167,7 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     import pytorch_lightning as pl
 
     started = time.monotonic()
-    _, data, classifier = _rebuilt_from_checkpoint(cfg, run_dir)
+    _, data, classifier = rebuilt_from_checkpoint(cfg, run_dir)
     trainer = pl.Trainer(
         **{k: v for k, v in cfg.trainer.items() if k != "_target_"},
         logger=build_loggers(cfg, run_dir),

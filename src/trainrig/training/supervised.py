@@ -122,6 +122,10 @@ class SupervisedModule(pl.LightningModule):
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         self._step(batch, "test")
 
+    def predict_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        """The outputs for a batch's inputs (its targets, if any, are not used)."""
+        return self(batch[0])  # type: ignore[no-any-return]
+
     def configure_model(self) -> None:
         """Under strategy=model_parallel, split the model's layers across the tensor-parallel
         devices (once: Lightning calls this hook again for validation and testing)."""
