@@ -8,6 +8,7 @@ every train and val sample once.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import torch
@@ -15,6 +16,8 @@ from torch import Tensor
 
 from trainrig.config.errors import ConfigError
 from trainrig.data.in_memory import InMemoryDataModule
+
+log = logging.getLogger(__name__)
 
 
 def fold_indices(labels: Tensor, folds: int, fold: int, seed: int) -> tuple[Tensor, Tensor]:
@@ -59,3 +62,4 @@ def use_fold(data: Any, folds: int, fold: int, seed: int) -> None:
     x, y = torch.cat([x_train, x_val]), torch.cat([y_train, y_val])
     train, val = fold_indices(y, folds, fold, seed)
     data.splits["train"], data.splits["val"] = (x[train], y[train]), (x[val], y[val])
+    log.info("repeat: fold %d of %d (0-%d): %s samples", fold, folds, folds - 1, data.split_sizes())

@@ -101,7 +101,7 @@ def print_repeat_summary(
         title_justify="left",
     )
     for column in ("metric", "mean ± sd", *results):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for name in names:
         spread = f"{summary[name]:.4f} ± {summary[name + '_std']:.4f}"
         table.add_row(name, spread, *(f"{metrics[name]:.4f}" for metrics in results.values()))
