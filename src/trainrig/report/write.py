@@ -59,9 +59,10 @@ def runs_blocks(runs: list[Run], out: Path) -> list[Block]:
     links = {i: _relative(r.path, out) for i, r in enumerate(ordered)}
     spread = any(r.spread for r in ordered)
     grouped = " Mean ± sample sd over a run's repetitions or over runs that differ only by seed."
+    said = f"Best first, {objective.describe()}. Config keys that differ: {differ}."
     blocks: list[Block] = [
         Heading(2, f"Runs ({len(runs)})"),
-        Text(f"Best first, {objective.describe()}. Config keys that differ: {differ}.{grouped * spread}"),
+        Text(said + grouped * spread),
         Table(header=["#", "run", *table.header], rows=rows, links=links, link_column=1),
     ]
     curves = {labels[path]: read_curves(file) for path, file in sources.items()}

@@ -55,8 +55,9 @@ def repetitions(cfg: DictConfig) -> list[Repetition]:
     if repeat.seeds is not None:
         off = {"seeds": None, "folds": None, "fold": None}
         return [Repetition(f"seed_{s}", _with(cfg, seed=s, repeat=off)) for s in repeat.seeds]
+    folds = {"seeds": None, "folds": repeat.folds}
     return [
-        Repetition(f"fold_{k}", _with(cfg, repeat={"seeds": None, "folds": repeat.folds, "fold": k}))
+        Repetition(f"fold_{k}", _with(cfg, repeat={**folds, "fold": k}))
         for k in range(repeat.folds)
     ]
 

@@ -1,5 +1,5 @@
-"""The top-level keys of each command and its `checkpoint`, `lr_find` and `repeat` nodes, as torch-free
-typed signatures: their only schema and defaults (conf/train.yaml etc. state none of them).
+"""The top-level keys of each command and its `checkpoint`, `lr_find` and `repeat` nodes, as
+torch-free typed signatures: their only schema and defaults (conf/train.yaml etc. state none).
 
 They have no builder of their own: the runner reads them from the config (`cfg.seed`,
 `cfg.checkpoint.monitor`), so these signatures declare them, as `lightning_options` declares
