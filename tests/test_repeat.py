@@ -49,9 +49,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
 
 def _separate_run(multirun: Path, seed: int) -> Path:
     for job in multirun.iterdir():
-        if (job / "config.yaml").is_file() and yaml.safe_load(
-            (job / "config.yaml").read_text()
-        )["seed"] == seed:
+        if (job / "config.yaml").is_file() and yaml.safe_load((job / "config.yaml").read_text())[
+            "seed"
+        ] == seed:
             return job
     raise AssertionError(f"no run with seed {seed} in {multirun}")
 
