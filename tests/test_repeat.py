@@ -173,3 +173,24 @@ def test_a_bad_repeat_is_refused_before_training(
 def test_lr_find_refuses_repeat(compose_train: Compose) -> None:
     with pytest.raises(ConfigError, match="lr-find` runs its range test once"):
         validate(compose_train("repeat.seeds=[1,2]", config_name="lr_find"), "lr_find")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "environment"),
+    [(["trainer.devices=2"], {}), ([], {"WORLD_SIZE": "2"})],
+    ids=["two-devices", "under-torchrun"],
+)
+def test_repeat_refuses_several_processes_before_writing_anything(
+    compose_train: Compose,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    overrides: list[str],
+    environment: dict[str, str],
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    cfg = compose_train(*FAST, "repeat.seeds=[1,2]", "trainer.accelerator=cpu", *overrides)
+    validate(cfg)
+    with pytest.raises(ConfigError, match="repetitions run one after another in one process"):
+        train_repeated(cfg, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
