@@ -157,6 +157,11 @@ CORPUS: list[tuple[str, list[str], list[str]]] = [
         ["-m", "trainer=smoke", "hydra.sweep.dir=/proc/trainrig_forbidden", "model=cnn,mlp"],
         ["hydra.sweep.dir: cannot create the output folder", "hydra.sweep.dir=outputs/my_run"],
     ),
+    (
+        "more-folds-than-a-class-has-samples",
+        ["trainer=smoke", "repeat.folds=500"],
+        ["repeat.folds=500: class 8 has only 148 samples", "set repeat.folds to at most 148"],
+    ),
     ("infinite-lr", ["optimizer.lr=inf"], ["optimizer.lr: must be a finite number, got inf"]),
     ("null-epochs", ["trainer.max_epochs=null"], ["trainer.max_epochs: expected int, got None"]),
     (

@@ -133,13 +133,18 @@ def _checkpoint_to_read(values: dict[str, Any]) -> str:
 
 
 def train_task(cfg: DictConfig) -> float | list[float]:
-    """Validate, train, test; return the `optimized_metric` (one, or a list) for Hydra sweepers."""
+    """Validate, train, test; return the `optimized_metric` (one, or a list) for Hydra sweepers;
+    of a repeated run (`repeat.seeds`, `repeat.folds`), its mean over the repetitions."""
     with _config_errors_reported():
         values = _validated(cfg, "train")
+        from trainrig.training.repeats import is_repeated, train_repeated
         from trainrig.training.runner import train
 
         with ddp_ranks_rerun_this_job("train"):
-            metrics = train(OmegaConf.create(values), _run_dir())
+            if is_repeated(values):  # each repetition resolved anew: `${seed}` follows its seed
+                metrics = train_repeated(cfg, _run_dir())
+            else:
+                metrics = train(OmegaConf.create(values), _run_dir())
         wanted = values["optimized_metric"]
         names = [wanted] if isinstance(wanted, str) else list(wanted)
         if missing := [name for name in names if name not in metrics]:

@@ -16,6 +16,7 @@ def check_across_groups(values: dict[str, Any], task: str) -> None:
     """Raise ConfigError where two groups' settings contradict each other."""
     if task in ("train", "lr_find"):
         check_metric_names(values)
+    _repeat_trains(values.get("repeat") or {}, task)
     compression = values.get("compression") or {}
     _compression_fits_the_task(compression, values)
     _compression_objectives_need_compression(values.get("optimized_metric"), compression)
@@ -23,6 +24,14 @@ def check_across_groups(values: dict[str, Any], task: str) -> None:
     if isinstance(target, str) and builder_for(target) is IterativePruning:
         settings = {k: v for k, v in compression.items() if not k.startswith("_")}
         _iterative_pruning_fits(IterativePruning(**settings), values.get("trainer") or {}, task)
+
+
+def _repeat_trains(repeat: dict[str, Any], task: str) -> None:
+    if task == "lr_find" and any(value is not None for value in repeat.values()):
+        raise ConfigError(
+            "repeat: `trainrig lr-find` runs its range test once; leave repeat.seeds, "
+            "repeat.folds and repeat.fold null here (repeat trains with `trainrig train`)"
+        )
 
 
 def _compression_fits_the_task(compression: dict[str, Any], values: dict[str, Any]) -> None:

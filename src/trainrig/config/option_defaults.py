@@ -1,5 +1,6 @@
 """Fill an option file's omitted keys with its builder's defaults, as Hydra loads it; and a
-command's config (conf/train.yaml, ...) with its top-level, `checkpoint` and `lr_find` keys."""
+command's config (conf/train.yaml, ...) with its top-level, `checkpoint`, `repeat` and
+`lr_find` keys."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from trainrig.training.run_options import NESTED, TOP_LEVEL
 # command config -> whether it holds its command's top-level keys, and the nodes it holds;
 # lr_find.yaml composes train.yaml first and adds only `lr_find`.
 COMMAND_FILES = {
+<<<<<<< HEAD
     "train": (True, ("checkpoint", "init_from")),
+=======
+    "train": (True, ("checkpoint", "repeat")),
+>>>>>>> repeat
     "eval": (True, ()),
     "compress": (True, ()),
     "predict": (True, ()),

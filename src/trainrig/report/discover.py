@@ -20,17 +20,31 @@ SWEEP_SUMMARY = "summary.json"  # what makes a directory a sweep
 SWEEP_PLOTS = "plots"
 
 
+REPEATS_DIR = "repeats"  # a repeated run's repetitions (training/repeats.py)
+MEAN, STD = "_mean", "_std"
+
+
 @dataclass(frozen=True)
 class Run:
-    """One run directory: its flat config, its final metrics (empty if unfinished)."""
+    """One run directory: its flat config, its final metrics (empty if unfinished); of a
+    repeated run or a group of runs that differ only by seed (`grouped`), the metrics' means
+    and their sample standard deviations (`spread`)."""
 
     path: Path
     config: dict[str, Scalar]
     metrics: dict[str, float]
+    spread: dict[str, float] = field(default_factory=dict)
+    grouped: tuple[Run, ...] = ()
 
-    @property
-    def curves_file(self) -> Path:
-        return self.path / CURVES_FILE
+    def curves_files(self) -> dict[Path, Path]:
+        """Where each curve comes from -> its CSV log: the run's own, each repetition's of a
+        repeated run, each member's of a group."""
+        if self.grouped:
+            return {p: f for run in self.grouped for p, f in run.curves_files().items()}
+        repeats = self.path / REPEATS_DIR
+        if repeats.is_dir() and not (self.path / CURVES_FILE).is_file():
+            return {p: p / CURVES_FILE for p in sorted(repeats.iterdir()) if p.is_dir()}
+        return {self.path: self.path / CURVES_FILE}
 
 
 @dataclass(frozen=True)
@@ -53,7 +67,10 @@ def read_run(path: Path) -> Run:
     config = yaml.safe_load((path / CONFIG_FILE).read_text()) or {}
     metrics_path = path / METRICS_FILE
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
-    return Run(path=path, config=flat_config(config), metrics=metrics)
+    spread = {k.removesuffix(STD): v for k, v in metrics.items() if k.endswith(STD)}
+    summary_keys = {name + suffix for name in spread for suffix in (MEAN, STD)}
+    means = {k: v for k, v in metrics.items() if k not in summary_keys}  # NAME is the mean
+    return Run(path=path, config=flat_config(config), metrics=means, spread=spread)
 
 
 def read_sweep(path: Path) -> Sweep:

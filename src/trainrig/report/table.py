@@ -1,4 +1,5 @@
-"""The report's table: one row per run, the config keys that differ, then the final metrics."""
+"""The report's table: one row per run (or per group of runs that differ only by seed), the
+config keys that differ, then the final metrics."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ def shown(value: Scalar | float) -> str:
     return str(value)
 
 
+def metric_cell(run: Run, metric: str) -> str:
+    """The metric's value; `mean ± sd` for repeated or seed-grouped runs."""
+    if metric not in run.metrics:
+        return ABSENT
+    if metric in run.spread:
+        return f"{shown(run.metrics[metric])} ± {shown(run.spread[metric])}"
+    return shown(run.metrics[metric])
+
+
 @dataclass(frozen=True)
 class RunsTable:
     config_keys: list[str]
@@ -51,8 +61,7 @@ def runs_table(runs: list[Run], objective_metric: str) -> RunsTable:
     keys = differing_keys(runs)
     metrics = metric_names(runs, objective_metric)
     rows = [
-        [shown(run.config.get(k, ABSENT)) for k in keys]
-        + [shown(run.metrics[m]) if m in run.metrics else ABSENT for m in metrics]
+        [shown(run.config.get(k, ABSENT)) for k in keys] + [metric_cell(run, m) for m in metrics]
         for run in runs
     ]
     return RunsTable(config_keys=keys, metrics=metrics, rows=rows)

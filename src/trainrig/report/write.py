@@ -12,6 +12,7 @@ from trainrig.report.curves import read_curves
 from trainrig.report.discover import Found, Run, Sweep
 from trainrig.report.objective import objective_of, sorted_by
 from trainrig.report.plots import plot_overlay, plot_run
+from trainrig.report.seed_groups import group_by_seed
 from trainrig.report.table import runs_table
 from trainrig.rundir.results import write_atomic
 
@@ -20,12 +21,18 @@ PLOTS_DIR = "plots"
 SWEEPS_DIR = "sweeps"
 
 
-def run_labels(runs: list[Run]) -> dict[Path, str]:
-    """Each run's path relative to the folder all runs share (its own name for a single run)."""
-    if len(runs) == 1:
-        return {runs[0].path: runs[0].path.resolve().name}
-    common = Path(os.path.commonpath([r.path.resolve() for r in runs]))
-    return {r.path: r.path.resolve().relative_to(common).as_posix() for r in runs}
+def run_labels(paths: list[Path]) -> dict[Path, str]:
+    """Each path relative to the folder all share (its own name for a single one)."""
+    if len(paths) == 1:
+        return {paths[0]: paths[0].resolve().name}
+    common = Path(os.path.commonpath([p.resolve() for p in paths]))
+    relative = {p: p.resolve().relative_to(common).as_posix() for p in paths}
+    return {p: p.resolve().name if label == "." else label for p, label in relative.items()}
+
+
+def _row_label(run: Run, labels: dict[Path, str]) -> str:
+    """A run's label; a seed group's lists its runs'."""
+    return ", ".join(labels[r.path] for r in run.grouped) if run.grouped else labels[run.path]
 
 
 def _file_name(index: int, label: str) -> str:
@@ -37,29 +44,33 @@ def _relative(path: Path, out: Path) -> str:
 
 
 def runs_blocks(runs: list[Run], out: Path) -> list[Block]:
-    """The table of runs (best first), the overlay of their curves, then each run's curves."""
+    """The table of runs (best first; runs that differ only by seed as one row, mean ± sd), the
+    overlay of their curves, then each run's (each repetition's) curves."""
     objective = objective_of(runs)
-    ordered = sorted_by(objective, runs)
-    labels = run_labels(ordered)
+    ordered = sorted_by(objective, group_by_seed(runs))
+    sources = {p: f for run in ordered for p, f in run.curves_files().items()}
+    labels = run_labels([*{r.path: r for run in ordered for r in (*run.grouped, run)}, *sources])
     table = runs_table(ordered, objective.metric)
     differ = ", ".join(f"`{k}`" for k in table.config_keys) or "none: every run has one config"
     rows = [
-        [str(i + 1), labels[r.path], *row]
+        [str(i + 1), _row_label(r, labels), *row]
         for i, (r, row) in enumerate(zip(ordered, table.rows, strict=True))
     ]
     links = {i: _relative(r.path, out) for i, r in enumerate(ordered)}
+    spread = any(r.spread for r in ordered)
+    grouped = " Mean ± sample sd over a run's repetitions or over runs that differ only by seed."
+    said = f"Best first, {objective.describe()}. Config keys that differ: {differ}."
     blocks: list[Block] = [
-        Heading(2, f"Runs ({len(ordered)})"),
-        Text(f"Best first, {objective.describe()}. Config keys that differ: {differ}."),
+        Heading(2, f"Runs ({len(runs)})"),
+        Text(said + grouped * spread),
         Table(header=["#", "run", *table.header], rows=rows, links=links, link_column=1),
     ]
-    curves = {labels[r.path]: read_curves(r.curves_file) for r in ordered}
+    curves = {labels[path]: read_curves(file) for path, file in sources.items()}
     blocks += [Heading(2, "Training curves")]
-    if len(ordered) > 1:
+    if len(curves) > 1:
         overlay = plot_overlay(curves, out / PLOTS_DIR / "overlay.png")
         blocks.append(Image(_relative(overlay, out), "every run overlaid"))
-    for i, run in enumerate(ordered):
-        label = labels[run.path]
+    for i, label in enumerate(curves):
         png = plot_run(curves[label], label, out / PLOTS_DIR / f"{_file_name(i + 1, label)}.png")
         blocks += [Heading(3, f"{i + 1}. `{label}`"), Image(_relative(png, out), label)]
     return blocks

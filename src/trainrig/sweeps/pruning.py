@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -144,7 +145,10 @@ class OptunaPruning(pl.Callback):
         value = trainer.callback_metrics.get(self.monitor)
         if value is None:
             return False
-        self.trial.report(float(value), step=trainer.current_epoch)
+        with warnings.catch_warnings():  # a repeated trial's later repetitions (repeat.seeds)
+            # report epochs the first one reported: Optuna keeps the first value and warns
+            warnings.filterwarnings("ignore", "The reported value is ignored", UserWarning)
+            self.trial.report(float(value), step=trainer.current_epoch)
         return bool(self.trial.should_prune())
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -20,6 +20,7 @@ from pytorch_lightning.loggers import Logger
 from trainrig.augmentation.batch_augmentation import BatchAugmentation
 from trainrig.config.errors import ConfigError
 from trainrig.config.signature import builder_for
+from trainrig.data.folds import use_fold
 from trainrig.data.targets import accepts_targets
 from trainrig.distributed.checks import check_sharding_plan
 from trainrig.models.fit_check import check_model_fits
@@ -63,14 +64,17 @@ def build_task(cfg: DictConfig) -> Task:
 
 
 def build_data(cfg: DictConfig, task: Task | None = None) -> Any:
-    """The data module of `cfg.data`, given the task's targets where its builder takes them and
-    told how to split its batches across processes."""
+    """The data module of `cfg.data`, given the task's targets where its builder takes them,
+    cut to the fold `repeat.fold` names and told how to split its batches across processes."""
     task = task or build_task(cfg)
     builder = builder_for(str(cfg.data.get("_target_")))
     if builder is not None and accepts_targets(builder) and isinstance(task, SupervisedTask):
         data = instantiate(cfg.data, task.targets)
     else:
         data = instantiate(cfg.data)
+    repeat = cfg.get("repeat") or {}
+    if repeat.get("fold") is not None:  # one fold of a k-fold run (training/repeats.py)
+        use_fold(data, repeat["folds"], repeat["fold"], cfg.seed)
     if getattr(data, "shards_itself", False):
         data.batch_size_scope = cfg.get("batch_size_scope", "per_device")
         data.shuffle_seed = cfg.seed

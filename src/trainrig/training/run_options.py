@@ -1,5 +1,5 @@
-"""The top-level keys of each command and its `checkpoint` and `lr_find` nodes, as torch-free
-typed signatures: their only schema and defaults (conf/train.yaml etc. state none of them).
+"""The top-level keys of each command and its `checkpoint`, `lr_find` and `repeat` nodes, as
+torch-free typed signatures: their only schema and defaults (conf/train.yaml etc. state none).
 
 They have no builder of their own: the runner reads them from the config (`cfg.seed`,
 `cfg.checkpoint.monitor`), so these signatures declare them, as `lightning_options` declares
@@ -117,6 +117,42 @@ def lr_find(
     to `max_lr`, the lr growing `exponential`ly or `linear`ly between steps."""
 
 
+def _one_way_of_repeating(**keys: Any) -> None:
+    seeds, folds, fold = keys["seeds"], keys["folds"], keys["fold"]
+    if seeds is not None and folds is not None:
+        raise ConfigError(
+            "repeat: give repeat.seeds or repeat.folds, not both (k-fold runs use `seed` for "
+            "every fold); set the other to null"
+        )
+    if seeds is not None and len(seeds) < 2:
+        raise ConfigError(
+            f"repeat.seeds: a spread needs at least two seeds, got {list(seeds)}; give several "
+            "(repeat.seeds=[1,2,3]) or set seed=N for one run"
+        )
+    if seeds is not None and len(set(seeds)) < len(seeds):
+        raise ConfigError(f"repeat.seeds: {list(seeds)} names a seed twice; give each once")
+    if fold is not None and (folds is None or fold >= folds):
+        given = "null" if folds is None else folds
+        raise ConfigError(
+            f"repeat.fold={fold} picks one of repeat.folds folds (0 to folds - 1), but "
+            f"repeat.folds={given}; set repeat.folds=K, or repeat.fold=null"
+        )
+
+
+@option("repeat", rule=_one_way_of_repeating)
+def repeat(
+    seeds: list[Annotated[int, Ge(0)]] | None = None,
+    folds: Annotated[int, Ge(2)] | None = None,
+    fold: Annotated[int, Ge(0)] | None = None,
+) -> None:
+    """Run the config several times and report each metric's mean and sample standard deviation
+    (metrics.json: `val/acc` holds the mean, `val/acc_mean` and `val/acc_std` beside it; each
+    repetition's own files in repeats/seed_N/ or repeats/fold_N/). `seeds`: once per seed.
+    `folds`: k-fold cross-validation, stratified for classes, over the train and val splits
+    together (the test split stays as it is), shuffled with `seed`. `fold`: run that one fold
+    alone (0 to folds - 1; trainrig sets it for each fold's run)."""
+
+
 # command -> the keys at the top of its config; the nested nodes every command may hold
 TOP_LEVEL: dict[str, Callable[..., None]] = {
     "train": train,
@@ -130,3 +166,11 @@ NESTED: dict[str, Callable[..., None]] = {
     "lr_find": lr_find,
     "init_from": init_from,
 }
+<<<<<<< HEAD
+=======
+NESTED: dict[str, Callable[..., None]] = {
+    "checkpoint": checkpoint,
+    "lr_find": lr_find,
+    "repeat": repeat,
+}
+>>>>>>> repeat

@@ -86,3 +86,27 @@ def print_summary(
     console = Console()
     console.print(table)
     console.print(f"Run directory: {run_dir}", soft_wrap=True)
+
+
+def print_repeat_summary(
+    results: dict[str, dict[str, float]], summary: dict[str, float], run_dir: Path, seconds: float
+) -> None:
+    """Print each metric's mean ± sample sd over the repetitions and its value in each one."""
+    from rich.console import Console
+    from rich.table import Table
+
+    names = sorted(k.removesuffix("_std") for k in summary if k.endswith("_std"))
+    table = Table(
+        title=f"Final metrics over {len(results)} repetitions: mean ± sd (sample)",
+        title_justify="left",
+    )
+    for column in ("metric", "mean ± sd", *results):
+        table.add_column(column, no_wrap=True)
+    for name in names:
+        spread = f"{summary[name]:.4f} ± {summary[name + '_std']:.4f}"
+        table.add_row(name, spread, *(f"{metrics[name]:.4f}" for metrics in results.values()))
+    table.add_section()
+    table.add_row("wall time", f"{seconds:.1f} s")
+    console = Console()
+    console.print(table)
+    console.print(f"Run directory: {run_dir} (each repetition in repeats/)", soft_wrap=True)
