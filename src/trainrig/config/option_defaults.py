@@ -14,11 +14,7 @@ from trainrig.training.run_options import NESTED, TOP_LEVEL
 # command config -> whether it holds its command's top-level keys, and the nodes it holds;
 # lr_find.yaml composes train.yaml first and adds only `lr_find`.
 COMMAND_FILES = {
-<<<<<<< HEAD
-    "train": (True, ("checkpoint", "init_from")),
-=======
-    "train": (True, ("checkpoint", "repeat")),
->>>>>>> repeat
+    "train": (True, ("checkpoint", "init_from", "repeat")),
     "eval": (True, ()),
     "compress": (True, ()),
     "predict": (True, ()),

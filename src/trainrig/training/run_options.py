@@ -165,12 +165,5 @@ NESTED: dict[str, Callable[..., None]] = {
     "checkpoint": checkpoint,
     "lr_find": lr_find,
     "init_from": init_from,
-}
-<<<<<<< HEAD
-=======
-NESTED: dict[str, Callable[..., None]] = {
-    "checkpoint": checkpoint,
-    "lr_find": lr_find,
     "repeat": repeat,
 }
->>>>>>> repeat
