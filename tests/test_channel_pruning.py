@@ -91,12 +91,12 @@ class FixedView(nn.Module):
 
 
 def test_a_model_it_cannot_prune_consistently_is_refused_with_the_way_out() -> None:
-    with pytest.raises(ConfigError, match="cannot prune this model's channels.*prune_structured"):
+    with pytest.raises(ConfigError, match=r"cannot prune this model's channels.*prune_structured"):
         ChannelPruning().check(FixedView(), torch.zeros(2, *SHAPE))
 
 
 def test_bn_scale_without_batch_norm_and_a_model_with_only_a_head_are_refused() -> None:
-    with pytest.raises(ConfigError, match="criterion=bn_scale.*no batch norm"):
+    with pytest.raises(ConfigError, match=r"criterion=bn_scale.*no batch norm"):
         without = build_cnn(SHAPE, 10, batch_norm=False)
         ChannelPruning(criterion="bn_scale").check(without, torch.zeros(2, *SHAPE))
     head_only = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
