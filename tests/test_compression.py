@@ -48,7 +48,7 @@ def test_global_pruning_zeroes_the_requested_share_and_fine_tuning_keeps_it(
     for side in ("before", "after"):
         assert set(report[side]) == {
             "parameters", "nonzero_parameters", "sparsity", "dense_bytes", "compressed_bytes",
-            "cpu_latency_ms_per_batch", "test/acc",
+            "macs_per_sample", "cpu_latency_ms_batch1", "cpu_latency_ms_per_batch", "test/acc",
         }  # fmt: skip
 
 

@@ -17,8 +17,10 @@ from .conftest import REPO_ROOT, CliRunner
 FINAL_METRICS = {"test/acc", "test/loss", "val/acc", "val/loss", "model/parameters"}
 # What a run with a `compression` option adds: the compressed model's figures.
 COMPRESSION_METRICS = {
-    "compression/nonzero_parameters", "compression/sparsity", "compression/dense_bytes",
-    "compression/compressed_bytes", "compression/test_acc",
+    "compression/parameters", "compression/nonzero_parameters", "compression/sparsity",
+    "compression/dense_bytes", "compression/compressed_bytes", "compression/macs_per_sample",
+    "compression/cpu_latency_ms_batch1", "compression/cpu_latency_ms_per_batch",
+    "compression/test_acc",
 }  # fmt: skip
 
 

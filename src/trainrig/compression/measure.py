@@ -1,4 +1,4 @@
-"""What a compression report measures: parameters, sparsity, size on disk and CPU latency.
+"""What a compression report measures: parameters, sparsity, size on disk, MACs and CPU latency.
 
 Every function takes any `nn.Module`, including one that holds torch.nn.utils.prune masks or one
 converted by `torch.ao.quantization.quantize_dynamic`, and measures it as forward uses it.
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 from torch.ao.nn import quantized as nnq
+from torch.utils.flop_counter import FlopCounterMode
 
 # Quantized layers: Linear (dynamic too) and the convolutions (fused conv + ReLU too).
 PACKED = (nnq.Linear, nnq.Conv1d, nnq.Conv2d, nnq.Conv3d)
@@ -106,3 +107,32 @@ def cpu_latency_ms(model: nn.Module, example: torch.Tensor, repeats: int = 20) -
         for module, training in modes.items():
             module.training = training
     return statistics.median(times)
+
+
+def holds_quantized(model: nn.Module) -> bool:
+    """Whether `model` runs int8 packed layers, whose kernels torch's FLOP counter does not see."""
+    return any(isinstance(module, PACKED) for module in model.modules())
+
+
+def macs_per_sample(model: nn.Module, example: torch.Tensor) -> float | None:
+    """Multiply-accumulates of one forward of one sample (the first of `example`), on the CPU.
+
+    Counted by torch's `FlopCounterMode` (convolutions, linear layers, matrix products; 2 FLOPs
+    per multiply-accumulate, so MACs = FLOPs / 2; batch norm, activations and pooling are not
+    counted). None for a model with int8 packed layers (`holds_quantized`): their kernels are
+    invisible to the counter; such a model does the MACs of the float model it came from.
+    """
+    if holds_quantized(model):
+        return None
+    on_cpu = all(t.device.type == "cpu" for t in [*model.parameters(), *model.buffers()])
+    model = model if on_cpu else copy.deepcopy(model).cpu()
+    modes = {module: module.training for module in model.modules()}
+    model.eval()
+    counter = FlopCounterMode(display=False)
+    try:
+        with counter, torch.inference_mode():
+            model(example[:1].cpu())
+    finally:
+        for module, training in modes.items():
+            module.training = training
+    return counter.get_total_flops() / 2

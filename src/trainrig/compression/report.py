@@ -2,7 +2,9 @@
 run returns, `compression/...` in metrics.json, are `training.metric_names.compression_metrics`).
 
 Both sides are measured the same way, on the CPU: parameters, non-zero parameters, sparsity, size
-on disk (dense and deflate-compressed), latency per test batch, and test accuracy.
+on disk (dense and deflate-compressed), multiply-accumulates per sample, latency at batch 1 and
+per test batch (with torch's CPU threads, `torch.get_num_threads()`, which the report records),
+and test accuracy.
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from trainrig.compression.measure import count_parameters, cpu_latency_ms, size_on_disk
+from trainrig.compression.measure import (
+    count_parameters,
+    cpu_latency_ms,
+    macs_per_sample,
+    size_on_disk,
+)
 
 
 @torch.inference_mode()
@@ -47,14 +54,21 @@ def test_metrics(module: nn.Module, data: Any) -> dict[str, float]:
     return {k: float(v) for k, v in results.items() if k.startswith("test/")}
 
 
-def measure(classifier: nn.Module, data: Any, example: torch.Tensor) -> dict[str, float]:
-    """One side of the report: `classifier` (with a `rescale`) on the CPU."""
+def measure(
+    classifier: nn.Module, data: Any, example: torch.Tensor, float_macs: float | None = None
+) -> dict[str, float]:
+    """One side of the report: `classifier` (with a `rescale`) on the CPU. `float_macs`: the MACs
+    of the float model an int8 one came from, which the FLOP counter cannot see through."""
     total, nonzero = count_parameters(classifier)
+    macs = macs_per_sample(classifier, example)
+    macs = float_macs if macs is None else macs
     return {
         "parameters": total,
         "nonzero_parameters": nonzero,
         "sparsity": 1 - nonzero / total,
         **size_on_disk(classifier),
+        "macs_per_sample": float("nan") if macs is None else macs,
+        "cpu_latency_ms_batch1": cpu_latency_ms(classifier, example[:1]),
         "cpu_latency_ms_per_batch": cpu_latency_ms(classifier, example),
         **test_metrics(classifier, data),
     }

@@ -59,11 +59,19 @@ class CompressionSteps:
         """The compressed model (default: the trained model as it is)."""
         return classifier
 
+    def save(
+        self, compressed: nn.Module, classifier: SupervisedModule, run: CompressionRun
+    ) -> None:
+        """Save what else the method makes of its result (default: nothing more)."""
+
     def compress(
         self, classifier: SupervisedModule, data: Any, run: CompressionRun
     ) -> dict[str, Any]:
         """Compress `classifier` (in place, or a quantized copy), save it, report both sides."""
 
+        import torch
+
+        from trainrig.compression.measure import holds_quantized, macs_per_sample
         from trainrig.compression.report import measure, print_report
         from trainrig.rundir.checkpoint_io import save_atomic
 
@@ -71,9 +79,22 @@ class CompressionSteps:
         example = example_input(classifier, data)
         before = measure(self.reference(classifier, run), data, example)
         compressed = self.compressed(classifier, data, run)
-        after = measure(compressed, data, example)
+        float_macs = None  # an int8 copy does the MACs of the float classifier it was made from
+        if holds_quantized(compressed):
+            float_macs = (
+                before["macs_per_sample"]  # quantized in place (QAT): the same layers as before
+                if compressed is classifier
+                else macs_per_sample(classifier, example)
+            )
+        after = measure(compressed, data, example, float_macs)
         save_atomic(compressed.state_dict(), run.checkpoint_dir / COMPRESSED_FILE)
-        report = {"compression": run.settings, "before": before, "after": after}
+        self.save(compressed, classifier, run)
+        report = {
+            "compression": run.settings,
+            "cpu_threads": torch.get_num_threads(),
+            "before": before,
+            "after": after,
+        }
         if run.settings.get("export") == "onnx":
             path = export_onnx(compressed, example, run.run_dir / ONNX_FILE)
             difference = check_onnx(compressed, path, example)

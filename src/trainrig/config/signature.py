@@ -67,6 +67,7 @@ OPTION_MODULES = (
     "trainrig.compression.quantization",
     "trainrig.compression.static_quantization",
     "trainrig.compression.quantization_aware",
+    "trainrig.compression.channel_pruning",
     "trainrig.compression.distillation",
     "trainrig.compression.onnx_export",
 )

@@ -105,9 +105,14 @@ def read_trainrig_checkpoint(path: Path, key: str) -> dict[str, Any]:
 
 def load_fitting_weights(model: torch.nn.Module, path: Path) -> None:
     """Load the weights of the checkpoint at `path` into `model`, the model its stored config
-    describes; a ConfigError when they do not fit (the config or the weights were changed)."""
-    state = read_checkpoint(path).get("state_dict", {})
+    describes; a ConfigError when they do not fit (the config or the weights were changed). A
+    channel-pruned checkpoint's model is narrowed first, as its stored plan says."""
+    from trainrig.compression.pruned_checkpoint import restore_widths
+
+    checkpoint = read_checkpoint(path)
+    state = checkpoint.get("state_dict", {})
     try:
+        restore_widths(model, checkpoint)
         model.load_state_dict(state)
     except RuntimeError as error:
         lines = str(error).splitlines()

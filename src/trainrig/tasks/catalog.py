@@ -66,7 +66,8 @@ LOSS = "loss"
 FIT_STAGES = ("val", "train")  # what checkpointing and early stopping may monitor
 RESULT_STAGES = ("val", "test")  # what a finished run writes to metrics.json
 # Figures that are not per-stage metrics: lower is better for sizes and losses.
-LOWER_IS_BETTER_SUFFIXES = ("loss", "parameters", "bytes")
+# losses, sizes, and the compression report's MACs per sample and CPU latencies
+LOWER_IS_BETTER_SUFFIXES = ("loss", "parameters", "bytes", "per_sample", "batch1", "per_batch")
 
 
 def chosen(kind: str, metrics: Any) -> dict[str, dict[str, Any]]:
@@ -119,8 +120,9 @@ def not_logged(key: str, name: str, kind: str, metrics: Any) -> str | None:
 
 
 def higher_is_better(name: str, kind: str | None, metrics: Any = None) -> bool | None:
-    """Which way `stage/name` is better: its catalog entry's direction, lower for losses, sizes
-    and byte counts; None when trainrig cannot know (a user's LightningModule's own metric)."""
+    """Which way `stage/name` is better: its catalog entry's direction, lower for losses, sizes,
+    byte counts, MACs and latencies; None when trainrig cannot know (a user's LightningModule's
+    own metric)."""
     short = name.rsplit("/", 1)[-1]
     if short.endswith(LOWER_IS_BETTER_SUFFIXES):
         return False

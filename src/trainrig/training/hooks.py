@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -45,6 +45,8 @@ class CompressionRun:
     settings: dict[str, Any]  # the `compression` node, resolved, as the report records it
     finetune: Finetune
     task: Literal["train", "compress"]  # compress: a trained checkpoint, no training
+    config: dict[str, Any] = field(default_factory=dict)  # the run's resolved config, as
+    # checkpoints store it (a channel-pruned model's checkpoint needs it to be rebuilt)
 
 
 class CompressionMethod(Protocol):

@@ -14,10 +14,14 @@ FINAL_METRICS = (*(f"{stage}/{m}" for stage in ("val", "test") for m in METRICS)
 # with a `compression` option adds to metrics.json so a sweep can optimize them.
 COMPRESSION_PREFIX = "compression/"
 COMPRESSION_REPORT_KEYS = {
+    "parameters": "parameters",
     "nonzero_parameters": "nonzero_parameters",
     "sparsity": "sparsity",
     "dense_bytes": "dense_bytes",
     "compressed_bytes": "compressed_bytes",
+    "macs_per_sample": "macs_per_sample",
+    "cpu_latency_ms_batch1": "cpu_latency_ms_batch1",
+    "cpu_latency_ms_per_batch": "cpu_latency_ms_per_batch",
     "test_acc": "test/acc",
 }
 COMPRESSION_METRICS = tuple(COMPRESSION_PREFIX + name for name in COMPRESSION_REPORT_KEYS)

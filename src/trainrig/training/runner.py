@@ -121,6 +121,7 @@ def _compression(
         settings=settings,  # type: ignore[arg-type]
         finetune=functools.partial(finetune, cfg),
         task=task,
+        config=_plain(cfg),
     )
     return (instantiate(cfg.compression) if settings else None), run
 
