@@ -48,6 +48,8 @@ def test_walk_finds_every_group_and_the_committed_experiments() -> None:
         "compression",
         "strategy",
         "experiment",
+        "callbacks",
+        "debug",
     }
     assert expected <= groups
     experiments = {name for group, name in ALL_OPTIONS if group == "experiment"}
