@@ -48,6 +48,8 @@ def test_walk_finds_every_group_and_the_committed_experiments() -> None:
         "compression",
         "strategy",
         "experiment",
+        "callbacks",
+        "debug",
     }
     assert expected <= groups
     experiments = {name for group, name in ALL_OPTIONS if group == "experiment"}
@@ -78,7 +80,7 @@ def test_option_composes_and_validates(
             validate(cfg, "train")
         cfg = compose_train(f"{group}={name}", *NEEDS.get((group, name), []), *required)
     values = validate(cfg, "train")
-    if group not in ("experiment", "sweep"):  # global packages; others land under the group
+    if group not in ("experiment", "sweep", "debug"):  # global packages; others: under the group
         option = next(o for o in iter_options(group) if o.name == name)
         own = OmegaConf.to_container(OmegaConf.load(option.path)) or {}
         if "@package _global_" in option.path.read_text():  # task=lightning_module

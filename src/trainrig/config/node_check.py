@@ -8,6 +8,7 @@ Python), so both raise the same message.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import math
 from typing import Any
@@ -66,12 +67,14 @@ def check_node(path: str, node: dict[str, Any], schema: type) -> None:
 
 
 def _check(path: str, node: dict[str, Any], schema: type) -> None:
-    allowed = ", ".join(f.name for f in dataclasses.fields(schema) if not f.name.startswith("_"))
+    names = [f.name for f in dataclasses.fields(schema) if not f.name.startswith("_")]
     try:
         merged = OmegaConf.merge(_structured(schema), node)
     except ConfigKeyError as error:
+        close = difflib.get_close_matches(str(error.key), names, n=3)
+        hint = f" (closest: {', '.join(close)})" if close else ""
         raise ConfigError(
-            f"{_dotted(path, error.key)}: unknown key. Allowed keys: {allowed}"
+            f"{_dotted(path, error.key)}: unknown key{hint}. Allowed keys: {', '.join(names)}"
         ) from None
     except ValidationError as error:
         key = _dotted(path, error.full_key or error.key)
@@ -100,7 +103,24 @@ def _field_type(schema: type, key: str) -> str:
     return "another type"
 
 
+def _check_kind(key: str, value: Any, rule: Any) -> None:
+    """A union's value (`int | float`, `str | dict`): one of its members' plain types."""
+    kinds = rule.get("kinds") if rule else None
+    if kinds is None or (value is None and rule["optional"]):
+        return
+    if isinstance(value, bool):
+        fits = bool in kinds
+    elif isinstance(value, int):
+        fits = int in kinds or float in kinds
+    else:
+        fits = isinstance(value, kinds)
+    if not fits:
+        names = [k.__name__ for k in kinds] + (["null"] if rule["optional"] else [])
+        raise ConfigError(f"{key}: expected {' or '.join(names)}, got {value!r}")
+
+
 def _check_bounds(key: str, value: Any, rule: Any) -> None:
+    _check_kind(key, value, rule)
     if not rule or value is None:
         return
     for item in value if isinstance(value, list) else [value]:

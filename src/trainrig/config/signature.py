@@ -23,6 +23,7 @@ import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal, Optional, TypeVar, Union
 
+from trainrig.config.errors import ConfigError
 from trainrig.config.node_check import check_node
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,6 +40,8 @@ class Option:
     rule: Rule | None = None
     partial: bool = False  # the YAML node is `_partial_: true`: the runner adds runtime arguments
     target: str | None = None  # set for a stand-in: the foreign callable it describes
+    # keys the foreign callable takes that trainrig sets itself -> what to set instead
+    refused: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 # Modules holding the built-in options (torch-free at import); a `_target_` is checked when it
@@ -47,6 +50,7 @@ OPTION_MODULES = (
     "trainrig.training.optimizers",
     "trainrig.training.schedules",
     "trainrig.training.lightning_options",
+    "trainrig.training.callbacks.checkpoints",
     "trainrig.training.loggers.mlflow_logger",
     "trainrig.training.loggers.tensorboard_logger",
     "trainrig.training.loggers.wandb_logger",
@@ -74,12 +78,17 @@ OPTION_MODULES = (
 
 
 def option(
-    group: str, *, rule: Rule | None = None, partial: bool = False, target: str | None = None
+    group: str,
+    *,
+    rule: Rule | None = None,
+    partial: bool = False,
+    target: str | None = None,
+    refused: Mapping[str, str] | None = None,
 ) -> Callable[[F], F]:
     """Mark `builder` as an option of `group`; a Python call checks its keyword arguments."""
 
     def mark(builder: F) -> F:
-        spec = Option(group, rule, partial, target)
+        spec = Option(group, rule, partial, target, dict(refused or {}))
         if isinstance(builder, type):  # a class: its __init__ checks, the class stays itself
             builder.__init__ = _checked(group, builder, builder.__init__)  # type: ignore[misc]
             setattr(builder, OPTION, spec)
@@ -120,6 +129,19 @@ STAND_INS = {
     "trainrig.training.callbacks.early_stopping.EarlyStopping": (
         "trainrig.training.lightning_options.early_stopping"
     ),
+    "trainrig.training.callbacks.progress_bar.ProgressBar": (
+        "trainrig.training.lightning_options.progress_bar"
+    ),
+    **{
+        f"pytorch_lightning.callbacks.{name}": f"trainrig.training.lightning_options.{stand_in}"
+        for name, stand_in in (
+            ("RichModelSummary", "rich_model_summary"),
+            ("LearningRateMonitor", "lr_monitor"),
+            ("StochasticWeightAveraging", "stochastic_weight_averaging"),
+            ("DeviceStatsMonitor", "device_stats_monitor"),
+            ("GradientAccumulationScheduler", "gradient_accumulation_scheduler"),
+        )
+    },
 }
 
 
@@ -206,6 +228,9 @@ def storable(annotation: Any) -> tuple[Any, dict[str, Any]]:
             inner, inner_rule = storable(present[0])
             optional: Any = Optional[inner]  # noqa: UP045 (OmegaConf's spelling)
             return optional, {**inner_rule, **rule}
+        kinds = [_kind(a) for a in present]  # OmegaConf holds no union: checked by kind
+        if all(kinds):
+            return Any, {**rule, "kinds": tuple(kinds), "optional": len(present) < len(args)}
         return Any, rule
     if origin in (list, tuple, Sequence) or annotation is Sequence:
         item, item_rule = storable(args[0] if args else Any)
@@ -213,6 +238,19 @@ def storable(annotation: Any) -> tuple[Any, dict[str, Any]]:
     if origin in (dict, Mapping):
         return dict[args[0], args[1]], rule  # type: ignore[valid-type]
     return annotation, rule
+
+
+def _kind(annotation: Any) -> type | None:
+    """The plain type a config value of one union member has (bool, int, float, str, list, dict);
+    None for a member that cannot be told by its type (a Literal, a class)."""
+    while typing.get_origin(annotation) is Annotated:
+        annotation = typing.get_args(annotation)[0]
+    plain = typing.get_origin(annotation) or annotation
+    if plain in (tuple, Sequence):
+        return list
+    if plain is Mapping:
+        return dict
+    return plain if plain in (bool, int, float, str, list, dict) else None
 
 
 def _type_text(stored: Any) -> str:
@@ -250,8 +288,11 @@ def _copy(value: Any) -> Any:
 
 def check_arguments(path: str, builder: Callable[..., Any], values: dict[str, Any]) -> None:
     """Check keyword arguments as `validate` checks a config node."""
-    check_node(path, values, schema_of(builder))
     spec = option_of(builder)
+    for key in values:
+        if spec is not None and key in spec.refused:
+            raise ConfigError(f"{path}.{key}: trainrig sets it; {spec.refused[key]}")
+    check_node(path, values, schema_of(builder))
     if spec is not None and spec.rule is not None:
         given = config_parameters(builder)
         spec.rule(**{k: v for k, v in _merged(builder, values).items() if k in given})

@@ -9,13 +9,9 @@ from typing import Any
 import pytorch_lightning as pl
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import (
-    Callback,
-    LearningRateMonitor,
-    ModelCheckpoint,
-    RichModelSummary,
-)
+from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.loggers import Logger
+from pytorch_lightning.profilers import Profiler
 
 from trainrig.augmentation.batch_augmentation import BatchAugmentation
 from trainrig.config.errors import ConfigError
@@ -28,20 +24,15 @@ from trainrig.rundir.checkpoint_io import SafeCheckpointIO
 from trainrig.tasks.metrics import build_metrics
 from trainrig.tasks.options import Classification, LightningModuleTask, SupervisedTask, Task
 from trainrig.tasks.output_scale import Destandardize
-from trainrig.training.callbacks.config_in_checkpoint import ConfigInCheckpoint
-from trainrig.training.callbacks.log_hyperparameters import LogHyperparameters
-from trainrig.training.callbacks.progress_bar import ProgressBar
-from trainrig.training.callbacks.random_state import RandomStateInCheckpoint
 from trainrig.training.data_info import DataInfo, data_info, loader_target_stats
 from trainrig.training.loggers.from_config import build_loggers as loggers_from_config
 from trainrig.training.optimizers import OptimizerFactory, optimizer_factory
+from trainrig.training.run_callbacks import display_flags
 from trainrig.training.supervised import SupervisedModule
 from trainrig.training.user_module import user_module
 
 IMAGE_DIMS = 3  # channels, height, width
-CHECKPOINT_DIR = "checkpoints"
-BEST_CHECKPOINT = "best"
-LAST_CHECKPOINT = "last"
+PROFILER_DIR = "profiler"  # <run>/profiler/fit-profile.txt, for trainer.profiler=simple etc.
 
 
 def _option_name(node: DictConfig) -> str:
@@ -150,53 +141,6 @@ def build_optimizer_factory(node: DictConfig) -> OptimizerFactory:
     )
 
 
-def build_callbacks(
-    cfg: DictConfig, run_dir: Path, compression: list[Callback] | None = None
-) -> list[Callback]:
-    """Checkpointing (best and last), early stopping, the compression method's `compression`
-    callbacks (weight pruning), the config's `callbacks` (a sweep trial's pruning), display."""
-    checkpoint = ModelCheckpoint(
-        dirpath=run_dir / CHECKPOINT_DIR,
-        filename=BEST_CHECKPOINT,
-        monitor=cfg.checkpoint.monitor,
-        mode=cfg.checkpoint.mode,
-        auto_insert_metric_name=False,
-        enable_version_counter=False,
-    )
-    # last.ckpt after every epoch, for resume: a checkpoint of its own, since Lightning 2.6's
-    # `save_last=True` writes it only when the best checkpoint was saved in the same step
-    last = ModelCheckpoint(
-        dirpath=run_dir / CHECKPOINT_DIR, filename=LAST_CHECKPOINT, enable_version_counter=False
-    )
-    config = OmegaConf.to_container(cfg, resolve=True)
-    in_checkpoint = ConfigInCheckpoint(config)  # type: ignore[arg-type]
-    callbacks: list[Callback] = [checkpoint, last, in_checkpoint, RandomStateInCheckpoint()]
-    if _enabled(cfg.early_stopping):
-        callbacks.append(instantiate(cfg.early_stopping))
-    callbacks += compression or []  # after early stopping: see ScheduledPruning's on_fit_end
-    if cfg.get("logger"):
-        # the lr at each schedule's own interval; the config as flat hyperparameters
-        callbacks += [LearningRateMonitor(), LogHyperparameters(cfg)]
-    callbacks += config_callbacks(cfg)  # e.g. an Optuna trial's pruning (training/hooks.py)
-    return callbacks + display_callbacks(cfg)
-
-
-def config_callbacks(cfg: DictConfig) -> list[Callback]:
-    """Every node of the `callbacks` mapping, instantiated by its `_target_`, in key order."""
-    nodes = cfg.get("callbacks") or {}
-    return [instantiate(nodes[name]) for name in sorted(nodes) if _enabled(nodes[name])]
-
-
-def display_callbacks(cfg: DictConfig) -> list[Callback]:
-    """Rich progress bar and model summary, where the trainer config turns them on."""
-    shown: list[Callback] = []
-    if cfg.trainer.get("enable_progress_bar") is not False:  # null: Lightning's default, on
-        shown.append(ProgressBar())
-    if cfg.trainer.get("enable_model_summary") is not False:
-        shown.append(RichModelSummary())
-    return shown
-
-
 def build_loggers(cfg: DictConfig, run_dir: Path) -> list[Logger]:
     """Every logger under `cfg.logger`, writing inside the run directory."""
     return loggers_from_config(cfg.get("logger") or {}, str(run_dir))
@@ -213,6 +157,8 @@ def build_trainer(
     strategy = instantiate(cfg.strategy) if _enabled(cfg.get("strategy")) else "auto"
     return instantiate(  # type: ignore[no-any-return]
         cfg.trainer,
+        **profiler_in(cfg.trainer, run_dir),
+        **display_flags(callbacks),
         callbacks=callbacks,
         logger=build_loggers(cfg, run_dir),
         strategy=strategy,
@@ -220,3 +166,20 @@ def build_trainer(
         plugins=[SafeCheckpointIO()],  # atomic saves, weights-only loads
         default_root_dir=str(run_dir),
     )
+
+
+def profiler_in(trainer: DictConfig, run_dir: Path) -> dict[str, Profiler]:
+    """`trainer.profiler` given by name (simple, advanced, pytorch, xla) as that profiler writing
+    its report into `<run>/profiler/` (Lightning's by name only print it); {} otherwise."""
+    name = trainer.get("profiler")
+    if not isinstance(name, str):
+        return {}
+    from pytorch_lightning import profilers
+
+    kinds: dict[str, type[Profiler]] = {
+        "simple": profilers.SimpleProfiler,
+        "advanced": profilers.AdvancedProfiler,
+        "pytorch": profilers.PyTorchProfiler,
+        "xla": profilers.XLAProfiler,
+    }
+    return {"profiler": kinds[name](dirpath=run_dir / PROFILER_DIR, filename="profile")}

@@ -8,7 +8,7 @@ import pytorch_lightning as pl
 from omegaconf import DictConfig
 from torchmetrics import Metric
 
-from trainrig.training.build import display_callbacks
+from trainrig.training.run_callbacks import display_callbacks, display_flags
 
 
 def finetune(cfg: DictConfig, classifier: pl.LightningModule, data: Any, epochs: int) -> None:
@@ -17,8 +17,8 @@ def finetune(cfg: DictConfig, classifier: pl.LightningModule, data: Any, epochs:
         if isinstance(module, Metric):
             module.reset()
     settings = {k: v for k, v in cfg.trainer.items() if k != "_target_"}
+    shown = display_callbacks(cfg)
     settings.update(max_epochs=epochs, max_steps=-1, min_epochs=None, devices=1)
-    trainer = pl.Trainer(
-        **settings, logger=False, enable_checkpointing=False, callbacks=display_callbacks(cfg)
-    )
+    settings.update(display_flags(shown))
+    trainer = pl.Trainer(**settings, logger=False, enable_checkpointing=False, callbacks=shown)
     trainer.fit(classifier, datamodule=data)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from trainrig.config.errors import ConfigError
 from trainrig.rundir.results import write_atomic, write_config
 from trainrig.training.build import build_data, build_module
 from trainrig.training.known_noise import silence_known_noise
@@ -24,6 +25,11 @@ def find_lr(cfg: DictConfig, run_dir: Path) -> float | None:
     import pytorch_lightning as pl
     from pytorch_lightning.tuner.tuning import Tuner
 
+    if cfg.trainer.get("fast_dev_run"):  # Lightning's tuner skips the test then
+        raise ConfigError(
+            "trainer.fast_dev_run: Lightning skips the lr range test in a fast dev run; "
+            "leave out debug=fdr (or trainer.fast_dev_run) for lr-find"
+        )
     silence_known_noise()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     write_config(run_dir, cfg)

@@ -23,15 +23,14 @@ from trainrig.rundir.resume import checkpoint_to_resume, finished_metrics
 from trainrig.tasks.names_check import monitors
 from trainrig.tasks.options import LightningModuleTask
 from trainrig.training.build import (
-    CHECKPOINT_DIR,
-    build_callbacks,
     build_data,
     build_loggers,
     build_module,
     build_task,
     build_trainer,
-    display_callbacks,
+    profiler_in,
 )
+from trainrig.training.callbacks.checkpoints import BEST_CHECKPOINT
 from trainrig.training.callbacks.config_in_checkpoint import (
     loaded_checkpoint_epoch,
     stored_validation_metrics,
@@ -43,6 +42,13 @@ from trainrig.training.hooks import AfterFit, CompressionMethod, CompressionRun
 from trainrig.training.init_from import initialize
 from trainrig.training.known_noise import silence_known_noise
 from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
+from trainrig.training.run_callbacks import (
+    CHECKPOINT_DIR,
+    build_callbacks,
+    chosen_callbacks,
+    display_callbacks,
+    display_flags,
+)
 from trainrig.training.summary import print_summary, stop_reason
 
 if TYPE_CHECKING:
@@ -66,6 +72,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     main_rank = getattr(rank_zero_only, "rank", 0) == 0  # other DDP ranks read, rank 0 writes
     if main_rank:
         write_config(run_dir, cfg)
+    chosen = chosen_callbacks(cfg, run_dir)  # refuses a node that is no Callback, before data
     task = build_task(cfg)
     data = build_data(cfg, task)
     if hasattr(data, "normalization_stats"):  # trainrig's data modules; a user's normalizes itself
@@ -82,20 +89,19 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         extra.insert(0, MonitoredMetricsCheck(_checked_at_validation(cfg)))
     if resume_from is not None:  # a lengthened run's schedule follows its new length
         extra.append(ScheduleFollowsRunLength())
-    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, extra), data)
+    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, chosen, extra), data)
     trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
     for callback in trainer.callbacks:  # type: ignore[attr-defined]
         if isinstance(callback, AfterFit):
             callback.after_fit(trainer)  # a pruned Optuna trial ends here, without testing
     reason = stop_reason(trainer)
+    best = best_checkpoint(trainer)  # None: test the weights fitting ended with
     test: Mapping[str, float] = {}
     if is_overridden("test_step", classifier):  # a user's module may have none: not tested
-        test = trainer.test(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
+        test = trainer.test(classifier, datamodule=data, ckpt_path=best, verbose=False)[0]
     # the best epoch's validation metrics as its checkpoint stored them, not validated again
-    val = (
-        stored_validation_metrics(trainer)
-        or trainer.validate(classifier, datamodule=data, ckpt_path="best", verbose=False)[0]
-    )
+    stored = stored_validation_metrics(trainer) if best is not None else None
+    val = stored or trainer.validate(classifier, datamodule=data, ckpt_path=best, verbose=False)[0]
     metrics = {**val, **test, MODEL_SIZE: float(_parameter_count(classifier))}
     if main_rank:
         if method is not None:  # its figures join the metrics, for sweeps to optimize
@@ -104,6 +110,23 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         reason = replace(reason, best_epoch=loaded_checkpoint_epoch(trainer))  # test loaded it
         print_summary(metrics, run_dir, time.monotonic() - started, reason)
     return metrics
+
+
+def best_checkpoint(trainer: pl.Trainer) -> str | None:
+    """The path of checkpoints/best.ckpt when fitting saved one; else None, said on screen: no
+    `callbacks.model_checkpoint`, `save_top_k: 0`, or `trainer.fast_dev_run` (which saves none)."""
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    for callback in trainer.checkpoint_callbacks:
+        if not isinstance(callback, ModelCheckpoint) or callback.filename != BEST_CHECKPOINT:
+            continue
+        if callback.best_model_path:
+            return str(callback.best_model_path)
+    if trainer.is_global_zero:
+        fast = getattr(trainer, "fast_dev_run", False)  # set by Lightning's setup, not typed
+        why = "trainer.fast_dev_run saves none" if fast else "none was saved"
+        print(f"No best checkpoint ({why}): testing the weights fitting ended with")
+    return None
 
 
 def _compression(
@@ -169,10 +192,13 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
 
     started = time.monotonic()
     _, data, classifier = rebuilt_from_checkpoint(cfg, run_dir)
+    shown = display_callbacks(cfg)
     trainer = pl.Trainer(
-        **{k: v for k, v in cfg.trainer.items() if k != "_target_"},
+        **{k: v for k, v in cfg.trainer.items() if k != "_target_"}
+        | profiler_in(cfg.trainer, run_dir)
+        | display_flags(shown),
         logger=build_loggers(cfg, run_dir),
-        callbacks=display_callbacks(cfg),
+        callbacks=shown,
         plugins=[SafeCheckpointIO()],  # weights-only loads
         default_root_dir=str(run_dir),
     )
