@@ -122,6 +122,12 @@ def check_pipeline_sizes(cfg: DictConfig, processes: int) -> None:
             "processes: every process is one stage (pipeline and data parallelism together "
             f"are not supported), so set trainer.devices={stages} or strategy.stages=auto"
         )
+    if int(cfg.trainer.get("accumulate_grad_batches", 1) or 1) > 1:
+        raise ConfigError(
+            "strategy=pipeline runs each batch's backward pass in its own schedule step, which "
+            "starts from zero gradients: set trainer.accumulate_grad_batches=1 and raise "
+            "data.batch_size (with strategy.micro_batches) instead"
+        )
     micro_batches = int(cfg.strategy.get("micro_batches", 1))
     batch_size = int(cfg.data.get("batch_size", micro_batches))
     if batch_size < micro_batches:

@@ -22,7 +22,8 @@ PARAM_NAMES = "trainrig_param_names"
 
 
 def _unwrapped(optimizer: Any) -> Optimizer:
-    return getattr(optimizer, "_optimizer", optimizer)  # Lightning's LightningOptimizer wrapper
+    unwrapped: Optimizer = getattr(optimizer, "_optimizer", optimizer)  # LightningOptimizer
+    return unwrapped
 
 
 def _named_groups(optimizer: Optimizer, module: nn.Module) -> list[list[str]]:
@@ -34,9 +35,7 @@ def _to_cpu(value: Any) -> Any:
     return value.detach().cpu() if isinstance(value, torch.Tensor) else value
 
 
-def gather_optimizer_state(
-    optimizer: Any, module: nn.Module, order: list[str]
-) -> dict[str, Any]:
+def gather_optimizer_state(optimizer: Any, module: nn.Module, order: list[str]) -> dict[str, Any]:
     """The whole model's optimizer state (a collective: every stage calls it)."""
     optimizer = _unwrapped(optimizer)
     local = optimizer.state_dict()
@@ -66,7 +65,9 @@ def gather_optimizer_state(
     }
 
 
-def local_optimizer_state(optimizer: Any, module: nn.Module, whole: dict[str, Any]) -> dict[str, Any]:
+def local_optimizer_state(
+    optimizer: Any, module: nn.Module, whole: dict[str, Any]
+) -> dict[str, Any]:
     """This stage's part of the whole model's optimizer state `whole`."""
     if PARAM_NAMES not in whole:
         raise ConfigError(
@@ -76,15 +77,20 @@ def local_optimizer_state(optimizer: Any, module: nn.Module, whole: dict[str, An
         )
     optimizer = _unwrapped(optimizer)
     names = [n for group in whole[PARAM_NAMES] for n in group]
-    groups = _named_groups(optimizer, module)
-    by_name = dict(zip(names, range(len(names)), strict=True))
-    flat = [name for group in groups for name in group]
-    return {
-        "state": {i: whole["state"][by_name[n]] for i, n in enumerate(flat)
-                  if by_name[n] in whole["state"]},  # fmt: skip
-        "param_groups": [
-            {**{k: v for k, v in saved.items() if k != "params"},
-             "params": list(range(sum(map(len, groups[:g])), sum(map(len, groups[: g + 1]))))}
-            for g, saved in enumerate(whole["param_groups"][: len(groups)])
-        ],  # fmt: skip
-    }
+    by_name = {name: i for i, name in enumerate(names)}
+    state: dict[int, Any] = {}
+    param_groups: list[dict[str, Any]] = []
+    next_index = 0
+    for group, saved in zip(
+        _named_groups(optimizer, module),
+        whole["param_groups"][: len(optimizer.param_groups)],
+        strict=True,
+    ):
+        params = []
+        for name in group:
+            if by_name[name] in whole["state"]:
+                state[next_index] = whole["state"][by_name[name]]
+            params.append(next_index)
+            next_index += 1
+        param_groups.append({**{k: v for k, v in saved.items() if k != "params"}, "params": params})
+    return {"state": state, "param_groups": param_groups}

@@ -114,7 +114,9 @@ def _balanced(sizes: list[int], allowed: list[int], stages: int) -> list[int]:
     return best[stages, 0][1]
 
 
-def stage_layers(model: nn.Sequential, starts: list[int], stage: int) -> list[tuple[str, nn.Module]]:
+def stage_layers(
+    model: nn.Sequential, starts: list[int], stage: int
+) -> list[tuple[str, nn.Module]]:
     """(name, layer) of stage `stage`'s layers, under their names in the whole model."""
     children = list(model.named_children())
     stop = starts[stage + 1] if stage + 1 < len(starts) else len(children)

@@ -18,6 +18,7 @@ and rank-0 checkpoint writing), with the model handling replaced:
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -33,6 +34,8 @@ from trainrig.config.errors import ConfigError
 from trainrig.distributed.ddp_strategy import DDPStrategyEndingItsGroup
 from trainrig.distributed.pipeline_optimizer import gather_optimizer_state, local_optimizer_state
 from trainrig.distributed.pipeline_split import stage_layers, stage_starts
+
+log = logging.getLogger(__name__)
 
 
 class StageRunner(nn.Module):
@@ -96,6 +99,7 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
         self._schedule: Any = None
         self._target: Tensor | None = None  # the batch's targets, during a step
         self._training_step = False
+        self._gradients: list[tuple[Tensor, Tensor | None]] = []
         self._failed = False
 
     @property
@@ -141,6 +145,10 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
         module = self._module()
         if self._whole is None:
             whole = module.model
+            # rank 0's initial weights on every stage, as DDP does (the ranks' random states
+            # need not agree: each composed and built the run on its own)
+            for tensor in module.state_dict().values():
+                torch.distributed.broadcast(tensor, src=0)
             self._starts = stage_starts(whole, self.world_size, self.split_at)
             self._names = [name for name, _ in module.named_parameters()]
             self._whole = whole
@@ -151,6 +159,11 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
                 layer.to("meta")  # another stage's: its memory is freed here
         others = [name for name, layer in self._whole.named_children() if id(layer) not in mine]
         module.model = StageRunner(local, others, self._run)
+        log.info(
+            "pipeline stage %d of %d: layers %s, %d parameters",
+            self.global_rank, self.world_size, ",".join(name for name, _ in local),
+            sum(p.numel() for p in module.model.parameters()),
+        )  # fmt: skip
 
     def _build_schedule(self) -> None:
         from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
@@ -179,7 +192,17 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
         if target is None:  # predicting: a stand-in target, its loss not computed (_loss)
             target = torch.zeros(len(x), device=x.device)
         if self._training_step and torch.is_grad_enabled():
+            # Lightning zeroes the gradients between the training step and its backward call,
+            # so the last step's are still there now (the schedule would add to them), and
+            # the schedule's are kept aside until that backward call (`backward`)
+            assert self.lightning_module is not None
+            parameters = list(self.lightning_module.parameters())
+            for parameter in parameters:
+                parameter.grad = None
             output = self._schedule.step(*inputs, target=target)
+            self._gradients = [(p, p.grad) for p in parameters]
+            for parameter in parameters:
+                parameter.grad = None
         else:
             output = self._schedule.eval(*inputs, target=target)
         box = [output.detach().cpu() if last else None]
@@ -208,7 +231,10 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
     def backward(
         self, closure_loss: Tensor, optimizer: Optimizer | None, *args: Any, **kwargs: Any
     ) -> Tensor:
-        """Nothing: the schedule's step has put every micro-batch's gradients in place."""
+        """No backward pass: the schedule's step ran it; its gradients are put back in place."""
+        for parameter, gradient in self._gradients:
+            parameter.grad = gradient
+        self._gradients = []
         return closure_loss
 
     def lightning_module_state_dict(self) -> dict[str, Any]:
