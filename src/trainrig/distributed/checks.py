@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from trainrig.config.errors import ConfigError
+from trainrig.distributed.pipeline_split import stage_starts
 from trainrig.models.tensor_parallel import sharding_plan
 
 GPU_ONLY = {
@@ -20,6 +21,7 @@ GPU_ONLY = {
     "trainrig.distributed.strategies.build_deepspeed": "deepspeed",
 }
 MODEL_PARALLEL = "trainrig.distributed.strategies.build_model_parallel"
+PIPELINE = "trainrig.distributed.strategies.build_pipeline"
 GPU_NAMES = ("gpu", "cuda")
 
 
@@ -89,8 +91,50 @@ def check_devices(cfg: DictConfig) -> None:
             f"trainer.num_nodes = {wanted} x {cfg.trainer.num_nodes} = {processes}: set "
             "trainer.devices to torchrun's --nproc_per_node and trainer.num_nodes to its --nnodes"
         )
-    if target != MODEL_PARALLEL:  # there, tensor-parallel processes share their batches
+    if target == PIPELINE:
+        check_pipeline_sizes(cfg, processes)
+    elif target != MODEL_PARALLEL:  # there, tensor-parallel processes share their batches
         check_global_batch(cfg, processes)
+
+
+def _processes(cfg: DictConfig) -> int:
+    import torch
+
+    gpus = torch.cuda.device_count()
+    on_gpu = str(cfg.trainer.accelerator) in GPU_NAMES or (
+        str(cfg.trainer.accelerator) == "auto" and gpus > 0
+    )
+    available = gpus if on_gpu else os.cpu_count() or 1
+    return requested_devices(cfg.trainer.devices, available) * int(cfg.trainer.num_nodes)
+
+
+def check_pipeline_sizes(cfg: DictConfig, processes: int) -> None:
+    """One stage per process, at least two, and a micro-batch for every part of a batch."""
+    stages = cfg.strategy.get("stages", "auto")
+    if processes < 2:  # a pipeline has two stages at least
+        raise ConfigError(
+            f"strategy=pipeline needs a process per stage, at least 2; trainer.devices x "
+            f"trainer.num_nodes = {processes}: set trainer.devices=2 (CPU processes or GPUs)"
+        )
+    if stages != "auto" and int(stages) != processes:
+        raise ConfigError(
+            f"strategy.stages={stages} but trainer.devices x trainer.num_nodes = {processes} "
+            "processes: every process is one stage (pipeline and data parallelism together "
+            f"are not supported), so set trainer.devices={stages} or strategy.stages=auto"
+        )
+    if int(cfg.trainer.get("accumulate_grad_batches", 1) or 1) > 1:
+        raise ConfigError(
+            "strategy=pipeline runs each batch's backward pass in its own schedule step, which "
+            "starts from zero gradients: set trainer.accumulate_grad_batches=1 and raise "
+            "data.batch_size (with strategy.micro_batches) instead"
+        )
+    micro_batches = int(cfg.strategy.get("micro_batches", 1))
+    batch_size = int(cfg.data.get("batch_size", micro_batches))
+    if batch_size < micro_batches:
+        raise ConfigError(
+            f"strategy.micro_batches={micro_batches} cuts each batch of data.batch_size="
+            f"{batch_size} into more parts than it has samples: set micro_batches <= {batch_size}"
+        )
 
 
 def check_global_batch(cfg: DictConfig, processes: int) -> None:
@@ -105,7 +149,13 @@ def check_global_batch(cfg: DictConfig, processes: int) -> None:
 
 
 def check_sharding_plan(cfg: DictConfig, model: nn.Module) -> None:
-    """strategy=model_parallel needs a model that says how its layers split across devices."""
+    """strategy=model_parallel needs a model that says how its layers split across devices;
+    strategy=pipeline one that cuts into as many consecutive stages as there are processes."""
+    if _strategy_target(cfg) == PIPELINE:
+        model_target = str(cfg.model.get("_target_", "?"))
+        split_at = cfg.strategy.get("split_at")
+        stage_starts(model, _processes(cfg), None if split_at is None else list(split_at),
+                     model_target)  # fmt: skip
     if _strategy_target(cfg) == MODEL_PARALLEL and sharding_plan(model) is None:
         model_target = str(cfg.model.get("_target_", "?"))
         raise ConfigError(

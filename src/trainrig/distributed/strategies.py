@@ -141,3 +141,40 @@ def build_model_parallel(
         data_parallel_size=data_parallel_size,
         save_distributed_checkpoint=False,
     )
+
+
+def stages_and_cuts(stages: Any, micro_batches: int, schedule: str, **_: Any) -> None:
+    """1F1B keeps every stage busy only with at least as many micro-batches as stages."""
+    if stages != "auto" and not isinstance(stages, int):
+        raise ConfigError(f"strategy.stages is 'auto' or a number of stages; got {stages!r}")
+    if schedule == "1f1b" and isinstance(stages, int) and micro_batches < stages:
+        raise ConfigError(
+            f"strategy.schedule=1f1b needs strategy.micro_batches >= strategy.stages "
+            f"({micro_batches} < {stages}): raise micro_batches, or use schedule=gpipe"
+        )
+
+
+@option("strategy", rule=stages_and_cuts)
+def build_pipeline(
+    stages: Devices = "auto",
+    micro_batches: Annotated[int, Ge(1)] = 4,
+    schedule: Literal["gpipe", "1f1b"] = "gpipe",
+    split_at: list[str] | None = None,
+    process_group_backend: Literal["gloo", "nccl"] | None = None,
+    timeout_minutes: Annotated[float, Gt(0)] = 30.0,
+) -> Strategy:
+    """Pipeline parallelism (torch.distributed.pipelining): the model's consecutive layers cut into
+    `stages` (one per process, all of them by default), each batch streamed through them in
+    `micro_batches` (`schedule` gpipe: all forwards then all backwards; 1f1b: interleaved, less
+    activation memory). The cuts are at the `split_at` layers (each stage's first) or balanced by
+    parameter count. No data parallelism alongside: every process is one stage.
+    """
+    from trainrig.distributed.pipeline_strategy import PipelineStrategy
+
+    return PipelineStrategy(
+        micro_batches=micro_batches,
+        schedule=schedule,
+        split_at=split_at,
+        process_group_backend=process_group_backend,
+        timeout=timedelta(minutes=timeout_minutes),
+    )

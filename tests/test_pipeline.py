@@ -1,0 +1,90 @@
+"""strategy=pipeline on CPU over gloo: 2 stages train as 1 process, one ordinary checkpoint."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from .conftest import CliRunner
+
+# The same work for 1 process and 2 stages: no randomness or batch statistics that micro-batches
+# would change (batch norm normalizes each micro-batch; GPipe's paper has the same caveat).
+SAME_WORK = [
+    "trainer=smoke", "trainer.accelerator=cpu", "augmentation=none", "model.dropout=0",
+    "model.batch_norm=false", "early_stopping=none", "trainer.limit_train_batches=4",
+    "data.batch_size=32",
+]  # fmt: skip
+PIPELINE = ["strategy=pipeline", "trainer.devices=2", "strategy.micro_batches=4"]
+STAGE_LINE = re.compile(r"pipeline stage (\d) of 2: layers ([\d,]+), (\d+) parameters")
+
+
+def _column(run: Path, key: str) -> list[float]:
+    with (run / "csv" / "metrics.csv").open() as file:
+        return [float(row[key]) for row in csv.DictReader(file) if row.get(key)]
+
+
+def _weights(checkpoint: Path) -> dict[str, torch.Tensor]:
+    return torch.load(checkpoint, weights_only=True)["state_dict"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.slow
+def test_two_pipeline_stages_train_as_one_process_and_eval_reads_their_checkpoint(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    one = trainrig_cli("train", *SAME_WORK, "hydra.run.dir=one", cwd=tmp_path)
+    two = trainrig_cli("train", *SAME_WORK, *PIPELINE, "hydra.run.dir=two", cwd=tmp_path)
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    # each process held only its stage's layers, and the stages add up to the whole model
+    logs = (tmp_path / "two" / "train.log").read_text() + (
+        tmp_path / "two" / "train_ddp_process_1.log"
+    ).read_text()
+    stages = {int(m[1]): (m[2].split(","), int(m[3])) for m in STAGE_LINE.finditer(logs)}
+    assert sorted(stages) == [0, 1]
+    metrics_one = json.loads((tmp_path / "one" / "metrics.json").read_text())
+    assert stages[0][1] > 0 and stages[1][1] > 0
+    assert stages[0][1] + stages[1][1] == metrics_one["model/parameters"]
+    assert not set(stages[0][0]) & set(stages[1][0])
+    # the same loss curve: 4 micro-batches of 8 average to the gradient of the batch of 32
+    # (tolerance: float summation order, amplified by Adam over 8 steps)
+    assert _column(tmp_path / "two", "train/loss") == pytest.approx(
+        _column(tmp_path / "one", "train/loss"), abs=1e-5
+    )
+    # one ordinary checkpoint with every stage's weights, as 1 process wrote it
+    last = Path("checkpoints", "last.ckpt")
+    alone, together = _weights(tmp_path / "one" / last), _weights(tmp_path / "two" / last)
+    assert together.keys() == alone.keys()
+    for name in alone:
+        torch.testing.assert_close(together[name], alone[name], atol=1e-4, rtol=1e-4)
+    metrics_two = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    assert metrics_two == pytest.approx(metrics_one, abs=1e-5)
+    # `trainrig eval` of that checkpoint, on one process, gives the run's test/acc
+    best = tmp_path / "two" / "checkpoints" / "best.ckpt"
+    evaluated = trainrig_cli(
+        "eval", f"ckpt_path={best}", "trainer.accelerator=cpu", "trainer.limit_test_batches=2",
+        "hydra.run.dir=eval", cwd=tmp_path,
+    )  # fmt: skip
+    assert evaluated.returncode == 0, evaluated.stderr
+    tested = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert tested["test/acc"] == pytest.approx(metrics_two["test/acc"], abs=1e-6)
+
+
+def test_a_model_that_cannot_be_cut_is_refused_before_training(
+    trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    result = trainrig_cli(
+        "train", "trainer=smoke", "trainer.accelerator=cpu", *PIPELINE,
+        "strategy.split_at=[nope]", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "strategy.split_at: the model" in result.stderr
+    assert "has no top-level layer 'nope'; its layers are 0, 1, 2" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "outputs" / "train" / "runs").exists() or not any(
+        (tmp_path / "outputs" / "train" / "runs").rglob("*.ckpt")
+    )
