@@ -1,7 +1,7 @@
 """The example projects of examples/, each copied outside the repository and run from its own
 directory through the real CLI, as a user runs them: train (killed with SIGKILL mid-training,
-then `trainrig resume`), eval of its best checkpoint, an Optuna sweep pruned on a metric of the
-project's own, a report, and a multirun.
+then `trainrig resume`), eval of its best checkpoint, predict on its test split, an Optuna sweep
+pruned on a metric of the project's own, a report, and a multirun.
 
 Nothing is put on PYTHONPATH, Python does not put the working directory on sys.path (`-P`, as
 the installed `trainrig` command starts), and there is no `allow_any_target`: the projects' own
@@ -139,6 +139,7 @@ def test_a_project_trains_resumes_evaluates_sweeps_and_reports(
     _check_trained(example, trained)
     _check_resumed(example, trained)
     _check_eval(example, project, trained)
+    _check_predict(example, project, trained)
     sweep = _sweep(example, project)
     _check_sweep(example, sweep)
     _check_report(example, project, trained, sweep)
@@ -241,6 +242,48 @@ def _check_eval(example: Example, project: Path, trained: Trained) -> None:
     evaluated = _metrics(project / "outputs" / "evaluated")
     expected = _metrics(trained.run_dir)[example.test_metric]
     assert evaluated[example.test_metric] == pytest.approx(expected, abs=1e-6)
+
+
+def _check_predict(example: Example, project: Path, trained: Trained) -> None:
+    """predict of the best checkpoint on the test split: one row per test sample, scoring the
+    run's own test metric (the digits module's predict_step gives class probabilities; the
+    regression project's network, under trainrig's regression task, predicted prices)."""
+    best = trained.run_dir / "checkpoints" / "best.ckpt"
+    result = _cli("predict", f"ckpt_path={best}", "split=test", "output=predicted.csv", cwd=project)
+    assert "predicted.csv" in result.stdout + result.stderr
+    with (project / "predicted.csv").open() as table:
+        rows = list(csv.DictReader(table))
+    expected = _metrics(trained.run_dir)[example.test_metric]
+    if example.test_metric == "test/acc":
+        labels = _digits_test_labels(project)
+        assert len(rows) == len(labels)
+        outputs = [[float(v) for k, v in row.items() if k.startswith("output_")] for row in rows]
+        assert all(sum(p) == pytest.approx(1.0, abs=1e-5) for p in outputs)
+        chosen = [max(range(len(p)), key=p.__getitem__) for p in outputs]
+        accuracy = sum(c == y for c, y in zip(chosen, labels, strict=True)) / len(labels)
+        assert accuracy == pytest.approx(expected, abs=1e-6)
+    else:
+        (predicted,) = [k for k in rows[0] if k.startswith("prediction")]
+        (target,) = [k for k in rows[0] if k.startswith("target")]
+        y = torch.tensor([float(row[target]) for row in rows], dtype=torch.float64)
+        y_hat = torch.tensor([float(row[predicted]) for row in rows], dtype=torch.float64)
+        r2 = 1 - ((y - y_hat) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+        assert float(r2) == pytest.approx(expected, abs=1e-4)
+
+
+def _digits_test_labels(project: Path) -> list[int]:
+    """The digits project's test labels, from its own data module (split_seed = seed = 42)."""
+    sys.path.insert(0, str(project))
+    try:
+        from digits_project.data.digits_datamodule import DigitsDataModule
+
+        data = DigitsDataModule(split_seed=42)
+        data.setup("test")
+        return [int(y) for _, y in data.splits["test"]]
+    finally:
+        sys.path.remove(str(project))
+        for name in [n for n in sys.modules if n.startswith("digits_project")]:
+            del sys.modules[name]
 
 
 def _check_report(example: Example, project: Path, trained: Trained, sweep: Path) -> None:

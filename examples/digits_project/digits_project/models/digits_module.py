@@ -52,6 +52,11 @@ class DigitsModule(pl.LightningModule):
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> None:
         self._evaluate(batch, "test", self.test_metrics)
 
+    def predict_step(self, batch: tuple[torch.Tensor, torch.Tensor], _: int) -> torch.Tensor:
+        """Class probabilities for a batch's images (`trainrig predict`); its labels are unused."""
+        x, _labels = batch
+        return self(x).softmax(dim=1)
+
     def _evaluate(
         self, batch: tuple[torch.Tensor, torch.Tensor], stage: str, metrics: MetricCollection
     ) -> None:
