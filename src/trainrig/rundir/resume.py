@@ -10,12 +10,13 @@ with other settings would mix two experiments in one directory.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.config.errors import ConfigError
+from trainrig.config.errors import ConfigError, RunError
 from trainrig.config.flat import flat_config
 from trainrig.rundir.results import CONFIG_FILE, METRICS_FILE
 
@@ -87,7 +88,26 @@ def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
                 f"{', '.join(differing[:5])}); resume it with its own settings "
                 f"(trainrig resume {run_dir}) or start a new run without resume=auto"
             )
+    _check_whole(last)
     return last
+
+
+def _check_whole(last: Path) -> None:
+    """Refuse a damaged last checkpoint (cut short, changed) before Lightning meets it: torch
+    saves a zip archive, whose directory and checksums tell."""
+    try:
+        with zipfile.ZipFile(last) as archive:
+            bad = archive.testzip()
+        detail = f"{bad} fails its checksum" if bad else None
+    except (zipfile.BadZipFile, EOFError) as error:
+        detail = f"not a whole checkpoint: {error}"
+    if detail is None:
+        return
+    best = last.with_name("best.ckpt")
+    instead = f"resume from the best epoch instead (cp {best} {last}), or " if best.is_file() else ""
+    raise RunError(
+        f"resume=auto: {last} is damaged ({detail}); {instead}start the run over (rm {last})"
+    )
 
 
 def _flat(cfg: Any) -> dict[str, Any]:
