@@ -43,7 +43,7 @@ def replaced_atomically(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
         os.replace(tmp, path)
     except OSError as error:  # a full disk met while writing or closing: name the file
         Path(tmp).unlink(missing_ok=True)
-        if error.filename is not None:
+        if error.filename is not None or error.errno is None:
             raise
         raise OSError(error.errno, error.strerror, str(path)) from error
     except BaseException:

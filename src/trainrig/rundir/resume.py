@@ -104,7 +104,9 @@ def _check_whole(last: Path) -> None:
     if detail is None:
         return
     best = last.with_name("best.ckpt")
-    instead = f"resume from the best epoch instead (cp {best} {last}), or " if best.is_file() else ""
+    instead = ""
+    if best.is_file():
+        instead = f"resume from the best epoch instead (cp {best} {last}), or "
     raise RunError(
         f"resume=auto: {last} is damaged ({detail}); {instead}start the run over (rm {last})"
     )

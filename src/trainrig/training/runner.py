@@ -41,10 +41,10 @@ from trainrig.training.callbacks.interruption import StopOnSignal
 from trainrig.training.callbacks.monitored_metrics import MonitoredMetricsCheck
 from trainrig.training.callbacks.schedule_length import ScheduleFollowsRunLength
 from trainrig.training.finetune import finetune
-from trainrig.training.loggers.resumable_csv import KeepRecordsOfResumedSteps
 from trainrig.training.hooks import AfterFit, CompressionMethod, CompressionRun
 from trainrig.training.init_from import initialize
 from trainrig.training.known_noise import silence_known_noise
+from trainrig.training.loggers.resumable_csv import KeepRecordsOfResumedSteps
 from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
 from trainrig.training.summary import print_summary, stop_reason
 

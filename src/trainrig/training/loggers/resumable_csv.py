@@ -13,7 +13,6 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Any
 
 import pytorch_lightning as pl
 from lightning_fabric.loggers.logger import rank_zero_experiment
@@ -71,10 +70,12 @@ class ResumableCSVLogger(CSVLogger):
         writer, holding it in the `_experiment` attribute every Lightning logger keeps its
         experiment in (guarded by tests/test_private_api_guards.py).
         """
-        if self._experiment is None:
+        writer = self._experiment
+        if not isinstance(writer, AppendingWriter):
             os.makedirs(self.root_dir, exist_ok=True)
-            self._experiment = AppendingWriter(log_dir=self.log_dir)
-        return self._experiment  # type: ignore[no-any-return]
+            writer = AppendingWriter(log_dir=self.log_dir)
+            self._experiment = writer
+        return writer
 
 
 class KeepRecordsOfResumedSteps(Callback):
