@@ -70,13 +70,19 @@ def _refuse_early_stopped(run_dir: Path) -> None:
 
 
 def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
-    """With resume=auto, the run directory's last checkpoint (None: start from scratch).
+    """With resume=auto, the run directory's last checkpoint, or a newer one Lightning saved
+    for a Slurm requeue (None: start from scratch).
 
     Refuses a run directory whose saved config differs from `cfg`, naming the keys that differ.
     """
-    last = run_dir / LAST_CHECKPOINT
-    if cfg.get(RESUME_KEY) != "auto" or not last.is_file():
+    if cfg.get(RESUME_KEY) != "auto":
         return None
+    # Lightning's Slurm requeue (SIGUSR1) saves hpc_ckpt_N.ckpt in the run directory: the newest
+    candidates = [run_dir / LAST_CHECKPOINT, *run_dir.glob("hpc_ckpt_*.ckpt")]
+    written = [path for path in candidates if path.is_file()]
+    if not written:
+        return None
+    last = max(written, key=lambda path: path.stat().st_mtime_ns)
     saved_file = run_dir / CONFIG_FILE
     if saved_file.is_file():
         saved, wanted = _saved(run_dir), _flat(cfg)
