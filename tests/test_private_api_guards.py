@@ -8,8 +8,10 @@ import io
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
+import pytest
 from omegaconf import OmegaConf
 from rich.console import Console
 
@@ -136,3 +138,21 @@ def test_hydra_file_config_source_is_the_class_options_config_source_extends() -
         "config_path",
     ]
     assert issubclass(OptionsConfigSource, FileConfigSource)
+
+
+def test_lightning_csv_logger_keeps_its_writer_in_experiment_and_deletes_old_metrics(
+    tmp_path: Path,
+) -> None:
+    """training/loggers/resumable_csv.py sets the `_experiment` attribute Lightning's CSVLogger
+    returns from `experiment`, and keeps the metrics.csv its writer deletes on a new start."""
+    from pytorch_lightning.loggers import CSVLogger
+    from pytorch_lightning.loggers.csv_logs import ExperimentWriter
+
+    logger = CSVLogger(tmp_path, name="csv", version="")
+    assert logger._experiment is None
+    made = logger.experiment
+    assert logger._experiment is made and type(made) is ExperimentWriter
+    (tmp_path / "csv" / "metrics.csv").write_text("epoch,step\n0,0\n")
+    with pytest.warns(UserWarning, match="will be deleted"):
+        ExperimentWriter(str(tmp_path / "csv"))
+    assert not (tmp_path / "csv" / "metrics.csv").exists()  # what AppendingWriter undoes

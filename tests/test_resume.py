@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -90,6 +91,21 @@ def test_a_run_killed_at_any_moment_resumes_to_the_metrics_of_an_uninterrupted_r
     expected = json.loads((uninterrupted / "metrics.json").read_text())
     assert json.loads((run_dir / "metrics.json").read_text()) == expected
     assert _progress(run_dir) == _progress(uninterrupted)  # no epoch lost, none repeated
+    # the record too: every logged row once, from epoch 0, as the uninterrupted run has them
+    assert _logged_rows(run_dir) == _logged_rows(uninterrupted)
+    validated = [epoch for epoch, _, kind in _logged_rows(run_dir) if kind == "val"]
+    assert validated == [str(epoch) for epoch in range(6)]
+
+
+def _logged_rows(run_dir: Path) -> list[tuple[str, str, str]]:
+    """(epoch, step, kind) of each csv/metrics.csv row: kind val, train (epoch end) or other."""
+    with (run_dir / "csv" / "metrics.csv").open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    kind = {True: "val", False: "other"}
+    return [
+        (r["epoch"], r["step"], "train" if r.get("train/acc") else kind[bool(r.get("val/acc"))])
+        for r in rows
+    ]
 
 
 def test_resuming_a_finished_run_keeps_its_results(

@@ -171,7 +171,7 @@ def _report(error: BaseException) -> NoReturn:
     from omegaconf.errors import OmegaConfBaseException
     from yaml import YAMLError
 
-    from trainrig.config.errors import ConfigError, config_error_in
+    from trainrig.config.errors import ConfigError, RunError, config_error_in
     from trainrig.config.hydra_errors import (
         bad_group_value,
         override_below_list,
@@ -180,6 +180,7 @@ def _report(error: BaseException) -> NoReturn:
         unparsable_override,
     )
     from trainrig.config.output_dir_errors import unwritable_output_dir
+    from trainrig.rundir.io_errors import io_error_message
 
     error = config_error_in(error) or error
 
@@ -203,6 +204,11 @@ def _report(error: BaseException) -> NoReturn:
     unwritable = unwritable_output_dir(error)
     if unwritable is not None:
         exit_with(unwritable, EXIT_CONFIG_ERROR)
+    if isinstance(error, RunError):  # e.g. the loss diverged
+        exit_with(str(error), EXIT_RUNTIME_ERROR)
+    file_problem = io_error_message(error)  # a full disk, a folder gone
+    if file_problem is not None:
+        exit_with(file_problem, EXIT_RUNTIME_ERROR)
     exit_with(
         f"{type(error).__name__}: {error}\n(set HYDRA_FULL_ERROR=1 for the full traceback)",
         EXIT_RUNTIME_ERROR,

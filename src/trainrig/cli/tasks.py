@@ -19,10 +19,18 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from trainrig.cli.startup_gc import resume_collection
-from trainrig.config.errors import ConfigError, config_error_in, exit_with, one_line_errors
+from trainrig.config.errors import (
+    EXIT_RUNTIME_ERROR,
+    ConfigError,
+    RunError,
+    config_error_in,
+    exit_with,
+    one_line_errors,
+)
 from trainrig.config.target_allowlist import OPT_IN, check_targets_resolve
 from trainrig.config.validate import validate
 from trainrig.distributed.spawn import ddp_ranks_rerun_this_job
+from trainrig.rundir.io_errors import io_error_message
 from trainrig.rundir.redaction import redact_files, redact_logs
 
 
@@ -93,14 +101,20 @@ def _remove_empty_parents(folder: Path, stop: Path) -> None:
 
 @contextmanager
 def _config_errors_reported() -> Iterator[None]:
-    """Bad input found while validating or building (before training) ends the run cleanly."""
+    """Bad input found while validating or building (before training), or a run that cannot go
+    on (RunError), ends the run cleanly."""
     try:
         yield
     except Exception as error:
         found = config_error_in(error)  # also inside Hydra's InstantiationException
-        if found is None:
+        if found is not None:
+            _reject(found)
+        # a run that cannot go on, a file it cannot write: one line, without Hydra's "Error
+        # executing job" before it; a sweep records the trial FAIL with the error instead
+        failed = str(error) if isinstance(error, RunError) else io_error_message(error)
+        if failed is None or HydraConfig.get().mode != RunMode.RUN or not one_line_errors():
             raise
-        _reject(found)
+        exit_with(failed, EXIT_RUNTIME_ERROR)
 
 
 def _validated(cfg: DictConfig, task: str) -> dict[str, Any]:

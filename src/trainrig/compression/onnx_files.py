@@ -12,11 +12,11 @@ from __future__ import annotations
 import copy
 import importlib
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from trainrig.config.errors import ConfigError
+from trainrig.rundir.atomic_files import temporary_beside
 
 if TYPE_CHECKING:
     import torch
@@ -61,7 +61,7 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: Path) -> Path:
     cpu_model = _cpu_eval_copy(model)
     example = example.detach().cpu()
     # Suffix .onnx: the writer picks the serialization format from the file extension.
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp.onnx")
+    fd, tmp_name = temporary_beside(path, suffix=".tmp.onnx")
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -26,6 +26,11 @@ class ConfigError(Exception):
     """A bad config value, option, key or path; the message names it and the way out."""
 
 
+class RunError(Exception):
+    """A run that cannot go on (its loss diverged, its disk is full); the message says where,
+    why and the way out. The CLI prints it as one line and exits 1."""
+
+
 def config_error_in(error: BaseException) -> ConfigError | None:
     """The ConfigError behind `error` (e.g. raised inside a builder Hydra instantiated), if any."""
     current: BaseException | None = error

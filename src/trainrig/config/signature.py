@@ -51,6 +51,7 @@ OPTION_MODULES = (
     "trainrig.training.schedules",
     "trainrig.training.lightning_options",
     "trainrig.training.callbacks.checkpoints",
+    "trainrig.training.loggers.csv_logger",
     "trainrig.training.loggers.mlflow_logger",
     "trainrig.training.loggers.tensorboard_logger",
     "trainrig.training.loggers.wandb_logger",

@@ -19,12 +19,19 @@ import torch
 from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 
 from trainrig.rundir.atomic_files import replaced_atomically
+from trainrig.rundir.io_errors import with_file_name
 
 
 def save_atomic(obj: Any, path: Path) -> None:
     """`torch.save(obj)` to `path` through a synced temporary file in the same folder."""
-    with replaced_atomically(path, "wb") as file:
-        torch.save(obj, file)
+    try:
+        with replaced_atomically(path, "wb") as file:
+            torch.save(obj, file)
+    except RuntimeError as error:  # torch wraps the OSError its writer met (a full disk)
+        found = with_file_name(error, str(path))
+        if found is None:
+            raise
+        raise found from error
 
 
 class SafeCheckpointIO(TorchCheckpointIO):

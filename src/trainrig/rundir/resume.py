@@ -10,12 +10,13 @@ with other settings would mix two experiments in one directory.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.config.errors import ConfigError
+from trainrig.config.errors import ConfigError, RunError
 from trainrig.config.flat import flat_config
 from trainrig.rundir.results import CONFIG_FILE, METRICS_FILE
 
@@ -69,13 +70,19 @@ def _refuse_early_stopped(run_dir: Path) -> None:
 
 
 def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
-    """With resume=auto, the run directory's last checkpoint (None: start from scratch).
+    """With resume=auto, the run directory's last checkpoint, or a newer one Lightning saved
+    for a Slurm requeue (None: start from scratch).
 
     Refuses a run directory whose saved config differs from `cfg`, naming the keys that differ.
     """
-    last = run_dir / LAST_CHECKPOINT
-    if cfg.get(RESUME_KEY) != "auto" or not last.is_file():
+    if cfg.get(RESUME_KEY) != "auto":
         return None
+    # Lightning's Slurm requeue (SIGUSR1) saves hpc_ckpt_N.ckpt in the run directory: the newest
+    candidates = [run_dir / LAST_CHECKPOINT, *run_dir.glob("hpc_ckpt_*.ckpt")]
+    written = [path for path in candidates if path.is_file()]
+    if not written:
+        return None
+    last = max(written, key=lambda path: path.stat().st_mtime_ns)
     saved_file = run_dir / CONFIG_FILE
     if saved_file.is_file():
         saved, wanted = _saved(run_dir), _flat(cfg)
@@ -87,7 +94,28 @@ def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
                 f"{', '.join(differing[:5])}); resume it with its own settings "
                 f"(trainrig resume {run_dir}) or start a new run without resume=auto"
             )
+    _check_whole(last)
     return last
+
+
+def _check_whole(last: Path) -> None:
+    """Refuse a damaged last checkpoint (cut short, changed) before Lightning meets it: torch
+    saves a zip archive, whose directory and checksums tell."""
+    try:
+        with zipfile.ZipFile(last) as archive:
+            bad = archive.testzip()
+        detail = f"{bad} fails its checksum" if bad else None
+    except (zipfile.BadZipFile, EOFError) as error:
+        detail = f"not a whole checkpoint: {error}"
+    if detail is None:
+        return
+    best = last.with_name("best.ckpt")
+    instead = ""
+    if best.is_file():
+        instead = f"resume from the best epoch instead (cp {best} {last}), or "
+    raise RunError(
+        f"resume=auto: {last} is damaged ({detail}); {instead}start the run over (rm {last})"
+    )
 
 
 def _flat(cfg: Any) -> dict[str, Any]:

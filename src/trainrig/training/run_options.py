@@ -39,6 +39,7 @@ def train(
     batch_size_scope: Literal["per_device", "global"] = "per_device",
     lr_scaling: Literal["none", "linear", "sqrt"] = "none",
     allow_any_target: bool = False,
+    on_nonfinite_loss: Literal["stop", "continue"] = "stop",
 ) -> None:
     """`trainrig train` and `lr-find`. `seed` seeds Python, NumPy, torch and the data split.
     `resume: auto` continues from the run directory's checkpoints/last.ckpt, if there is one.
@@ -51,7 +52,9 @@ def train(
     optimizer.lr with the number N of data-parallel processes: none, linear (x N, Goyal et al.
     2017) or sqrt. `allow_any_target`: `_target_` may name any callable, not only trainrig's and
     its libraries', the project's own modules and its pyproject.toml's `trusted_modules` (only
-    for configs you trust; see config/target_allowlist.py)."""
+    for configs you trust; see config/target_allowlist.py). `on_nonfinite_loss`: a NaN or
+    infinite training loss stops the run at that step with exit status 1 (stop), or training
+    goes on (continue)."""
 
 
 @option("")

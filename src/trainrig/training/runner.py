@@ -19,7 +19,7 @@ from trainrig.distributed.checks import check_devices
 from trainrig.rundir.checkpoint_io import SafeCheckpointIO
 from trainrig.rundir.checkpoints import load_config_from_checkpoint, load_fitting_weights
 from trainrig.rundir.results import write_config, write_metrics
-from trainrig.rundir.resume import checkpoint_to_resume, finished_metrics
+from trainrig.rundir.resume import LAST_CHECKPOINT, checkpoint_to_resume, finished_metrics
 from trainrig.tasks.names_check import monitors
 from trainrig.tasks.options import LightningModuleTask
 from trainrig.training.build import (
@@ -35,12 +35,15 @@ from trainrig.training.callbacks.config_in_checkpoint import (
     loaded_checkpoint_epoch,
     stored_validation_metrics,
 )
+from trainrig.training.callbacks.finite_loss import StopOnNonFiniteLoss
+from trainrig.training.callbacks.interruption import StopOnSignal
 from trainrig.training.callbacks.monitored_metrics import MonitoredMetricsCheck
 from trainrig.training.callbacks.schedule_length import ScheduleFollowsRunLength
 from trainrig.training.finetune import finetune
 from trainrig.training.hooks import AfterFit, CompressionMethod, CompressionRun
 from trainrig.training.init_from import initialize
 from trainrig.training.known_noise import silence_known_noise
+from trainrig.training.loggers.resumable_csv import KeepRecordsOfResumedSteps
 from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
 from trainrig.training.run_callbacks import (
     CHECKPOINT_DIR,
@@ -89,19 +92,28 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         extra.insert(0, MonitoredMetricsCheck(_checked_at_validation(cfg)))
     if resume_from is not None:  # a lengthened run's schedule follows its new length
         extra.append(ScheduleFollowsRunLength())
+    if cfg.get("on_nonfinite_loss", "stop") == "stop":
+        extra.append(StopOnNonFiniteLoss())
+    extra.append(KeepRecordsOfResumedSteps())
+    stop = StopOnSignal(run_dir / LAST_CHECKPOINT, _how_to_go_on(run_dir))
+    extra.append(stop)
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, chosen, extra), data)
-    trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
-    for callback in trainer.callbacks:  # type: ignore[attr-defined]
-        if isinstance(callback, AfterFit):
-            callback.after_fit(trainer)  # a pruned Optuna trial ends here, without testing
-    reason = stop_reason(trainer)
-    best = best_checkpoint(trainer)  # None: test the weights fitting ended with
-    test: Mapping[str, float] = {}
-    if is_overridden("test_step", classifier):  # a user's module may have none: not tested
-        test = trainer.test(classifier, datamodule=data, ckpt_path=best, verbose=False)[0]
-    # the best epoch's validation metrics as its checkpoint stored them, not validated again
-    stored = stored_validation_metrics(trainer) if best is not None else None
-    val = stored or trainer.validate(classifier, datamodule=data, ckpt_path=best, verbose=False)[0]
+    with stop.handled():  # SIGTERM, SIGINT: last.ckpt saved, exit 128 + the signal's number
+        trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
+        for callback in trainer.callbacks:  # type: ignore[attr-defined]
+            if isinstance(callback, AfterFit):
+                callback.after_fit(trainer)  # a pruned Optuna trial ends here, without testing
+        reason = stop_reason(trainer)
+        best = best_checkpoint(trainer)  # None: test the weights fitting ended with
+        test: Mapping[str, float] = {}
+        if is_overridden("test_step", classifier):  # a user's module may have none: not tested
+            test = trainer.test(classifier, datamodule=data, ckpt_path=best, verbose=False)[0]
+        # the best epoch's validation metrics as its checkpoint stored them, not validated again
+        stored = stored_validation_metrics(trainer) if best is not None else None
+        val = (
+            stored
+            or trainer.validate(classifier, datamodule=data, ckpt_path=best, verbose=False)[0]
+        )
     metrics = {**val, **test, MODEL_SIZE: float(_parameter_count(classifier))}
     if main_rank:
         if method is not None:  # its figures join the metrics, for sweeps to optimize
@@ -127,6 +139,16 @@ def best_checkpoint(trainer: pl.Trainer) -> str | None:
         why = "trainer.fast_dev_run saves none" if fast else "none was saved"
         print(f"No best checkpoint ({why}): testing the weights fitting ended with")
     return None
+
+
+def _how_to_go_on(run_dir: Path) -> str:
+    """What continues an interrupted run: the sweep's own command in a sweep, else resume."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        return "the same sweep command runs this trial again and goes on"
+    return f"trainrig resume {run_dir} continues from {LAST_CHECKPOINT}"
 
 
 def _compression(

@@ -1,0 +1,88 @@
+"""SIGTERM and SIGINT while a run trains or tests: finish the step, save last.ckpt, say so, exit
+128 + the signal's number (as a shell reports a process the signal ended); a second one ends the
+process at once.
+
+Lightning 2.6 already stops its loops after the current batch on SIGTERM (its signal connector
+sets `trainer.received_sigterm`, the loops raise `SIGTERMException`, a SystemExit whose status
+is 0) and composes the handler it finds with its own. Here the same exception is raised for
+SIGINT too (Ctrl-C would otherwise raise KeyboardInterrupt in the middle of a step), the
+checkpoint is saved in `on_exception` as Lightning's `OnExceptionCheckpoint` does, and the
+runner turns the exception into the exit status (`StopOnSignal.handled`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import Callback
+from pytorch_lightning.trainer.states import TrainerFn
+from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class StopOnSignal(Callback):
+    """Stops the run after the current batch once SIGTERM or SIGINT came; saves `last` mid-fit."""
+
+    def __init__(self, last_checkpoint: Path, resume_hint: str) -> None:
+        self.last_checkpoint = last_checkpoint
+        self.resume_hint = resume_hint  # what continues the run, e.g. `trainrig resume RUN`
+        self.received: int | None = None
+        self.where = ""
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is not None:  # the second signal: no more waiting
+            print(f"second {signal.Signals(signum).name}: stopped at once", file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(128 + signum)
+        self.received = signum
+
+    def _stop_if_signalled(self, trainer: pl.Trainer) -> None:
+        if self.received is not None:
+            raise SIGTERMException
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        """The step is done (optimizer stepped): stop here if a signal came."""
+        self._stop_if_signalled(trainer)
+
+    def on_test_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        """Testing the best checkpoint: stop after the batch (last.ckpt is the final epoch's)."""
+        self._stop_if_signalled(trainer)
+
+    def on_exception(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException
+    ) -> None:
+        """Save the interrupted fit where it stands, so resuming continues from this step."""
+        if not isinstance(exception, SIGTERMException) or self.received is None:
+            return
+        self.where = f"epoch {trainer.current_epoch}, step {trainer.global_step}"
+        if trainer.state.fn == TrainerFn.FITTING:
+            for logger in trainer.loggers:  # the rows up to this step, which resuming skips
+                logger.save()
+            trainer.save_checkpoint(self.last_checkpoint)
+
+    @contextmanager
+    def handled(self) -> Iterator[None]:
+        """While the block runs, SIGTERM and SIGINT stop it after the batch; a stopped block
+        prints where it stopped and how to go on, and exits 128 + the signal's number."""
+        previous = {signum: signal.signal(signum, self._on_signal) for signum in SIGNALS}
+        try:
+            yield
+        except SIGTERMException:
+            if self.received is None:  # Lightning's own stop, for a signal it alone saw
+                raise
+            name = signal.Signals(self.received).name
+            where = f" at {self.where}" if self.where else ""
+            print(f"interrupted by {name}{where}: {self.resume_hint}", file=sys.stderr)
+            raise SystemExit(128 + self.received) from None
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)

@@ -1,0 +1,161 @@
+"""Runs stopped by a signal say so and exit 128 + N; resuming keeps every epoch's record once;
+every file a run writes follows the umask (issue 25, points 1, 4 and 5)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+RUN = [
+    "trainer=smoke",
+    "trainer.max_epochs=4",
+    "trainer.limit_train_batches=6",
+    "trainer.deterministic=true",
+]
+UMASK = 0o027
+
+
+def _start(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    """`trainrig ARGS` as a process of its own, under UMASK."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "trainrig", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        umask=UMASK,
+    )
+
+
+def _validated_epochs(run_dir: Path) -> list[int]:
+    """The epochs of the validation rows in the run's csv/metrics.csv, in file order."""
+    path = run_dir / "csv" / "metrics.csv"
+    if not path.is_file():
+        return []
+    with path.open(newline="") as file:
+        return [int(row["epoch"]) for row in csv.DictReader(file) if row.get("val/acc")]
+
+
+def _when_validated(process: subprocess.Popen[str], run_dir: Path, epoch: int) -> None:
+    """Wait until the run has logged the validation of `epoch`."""
+    deadline = time.monotonic() + 120
+    while epoch not in _validated_epochs(run_dir):
+        assert process.poll() is None, f"the run ended first: {process.communicate()[1]}"
+        assert time.monotonic() < deadline, "the run never reached that epoch"
+        time.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def stopped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str, str]:
+    """A run sent SIGTERM after its first validation, then `trainrig resume`d (both under
+    UMASK): (run directory, the stopped run's exit status, its stderr, the resume's stderr)."""
+    cwd = tmp_path_factory.mktemp("stopped")
+    run_dir = cwd / "run"
+    process = _start(cwd, "train", *RUN, "hydra.run.dir=run")
+    _when_validated(process, run_dir, 0)
+    process.send_signal(signal.SIGTERM)
+    _, stopped_err = process.communicate(timeout=120)
+    assert not (run_dir / "metrics.json").exists(), "an interrupted run wrote final metrics"
+    resumed = _start(cwd, "resume", str(run_dir))
+    _, resumed_err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, resumed_err
+    return run_dir, process.returncode, stopped_err, resumed_err
+
+
+def test_sigterm_saves_the_step_says_how_to_resume_and_exits_143(
+    stopped: tuple[Path, int, str, str],
+) -> None:
+    run_dir, status, stderr, _ = stopped
+    assert status == 128 + signal.SIGTERM, stderr
+    last_line = stderr.strip().splitlines()[-1]
+    said = re.fullmatch(
+        rf"interrupted by SIGTERM at epoch (\d+), step (\d+): trainrig resume {run_dir} "
+        r"continues from checkpoints/last\.ckpt",
+        last_line,
+    )
+    assert said, last_line
+    epoch, step = int(said.group(1)), int(said.group(2))
+    assert epoch >= 1 and step >= 6  # stopped after the first validation, not before
+
+
+def test_resumed_run_finishes_and_its_csv_holds_every_epoch_once(
+    stopped: tuple[Path, int, str, str],
+) -> None:
+    run_dir = stopped[0]
+    assert (run_dir / "metrics.json").is_file()
+    assert _validated_epochs(run_dir) == [0, 1, 2, 3]
+    state = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert (state["epoch"], state["global_step"]) == (3, 24)  # 4 epochs of 6 steps
+
+
+def _modes(folder: Path) -> dict[str, int]:
+    """Each file's and folder's permission bits, by path inside `folder`."""
+    return {
+        str(path.relative_to(folder)): stat.S_IMODE(path.lstat().st_mode)
+        for path in folder.rglob("*")
+        if not path.is_symlink()
+    }
+
+
+def _wrong_modes(folder: Path, umask: int) -> dict[str, str]:
+    """The entries whose mode is not what `open()`/`mkdir()` give under `umask`."""
+    wanted = {False: 0o666 & ~umask, True: 0o777 & ~umask}
+    return {
+        name: oct(mode)
+        for name, mode in _modes(folder).items()
+        if mode != wanted[(folder / name).is_dir()]
+    }
+
+
+def test_every_file_of_a_stopped_and_resumed_run_follows_the_umask(
+    stopped: tuple[Path, int, str, str],
+) -> None:
+    run_dir = stopped[0]
+    assert {"config.yaml", "metrics.json", "checkpoints/last.ckpt"} <= set(_modes(run_dir))
+    assert _wrong_modes(run_dir, UMASK) == {}
+
+
+def test_a_second_signal_ends_the_run_at_once(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    process = _start(tmp_path, "train", *RUN, "hydra.run.dir=run")
+    _when_validated(process, run_dir, 0)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGTERM)  # another signal: never merged with the first
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert stderr.strip().splitlines()[-1] == "second SIGTERM: stopped at once"
+    assert "interrupted by" not in stderr
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if last.is_file():  # an epoch's own, not one saved mid-epoch for the interruption
+        assert torch.load(last, weights_only=True)["global_step"] % 6 == 0
+
+
+def test_resume_names_a_damaged_last_checkpoint_and_the_ways_out(
+    stopped: tuple[Path, int, str, str], tmp_path: Path
+) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(stopped[0], copy)
+    (copy / "metrics.json").unlink()  # not finished: resume reads last.ckpt
+    last = copy / "checkpoints" / "last.ckpt"
+    last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
+    resumed = _start(tmp_path, "resume", str(copy))
+    _, stderr = resumed.communicate(timeout=120)
+    assert resumed.returncode == 1, stderr
+    assert stderr.count("\n") == 1, stderr
+    assert stderr.startswith(f"trainrig: error: resume=auto: {last} is damaged"), stderr
+    assert f"cp {copy / 'checkpoints' / 'best.ckpt'} {last}" in stderr
+    assert f"rm {last}" in stderr
