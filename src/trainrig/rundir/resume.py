@@ -27,10 +27,12 @@ LENGTHENING = ("trainer.max_epochs", "trainer.max_steps")
 
 def finished_metrics(cfg: DictConfig, run_dir: Path) -> dict[str, float] | None:
     """With resume=auto, the metrics of a run directory whose run already finished, else None
-    (also when `cfg` lengthens it: then it trains on)."""
+    (also when `cfg` lengthens it: then it trains on). Refuses a run of another config, as
+    `checkpoint_to_resume` does: its metrics are not this config's."""
     path = run_dir / METRICS_FILE
     if cfg.get(RESUME_KEY) != "auto" or not path.is_file():
         return None
+    _refuse_another_config(cfg, run_dir)
     if _lengthened(_saved(run_dir), _flat(cfg)):
         _refuse_early_stopped(run_dir)
         return None
@@ -76,18 +78,24 @@ def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
     last = run_dir / LAST_CHECKPOINT
     if cfg.get(RESUME_KEY) != "auto" or not last.is_file():
         return None
-    saved_file = run_dir / CONFIG_FILE
-    if saved_file.is_file():
-        saved, wanted = _saved(run_dir), _flat(cfg)
-        longer = set(_lengthened(saved, wanted))
-        differing = [k for k in _differing_keys(saved, wanted) if k not in longer]
-        if differing:
-            raise ConfigError(
-                f"resume=auto: {run_dir} holds a run of another config (differing: "
-                f"{', '.join(differing[:5])}); resume it with its own settings "
-                f"(trainrig resume {run_dir}) or start a new run without resume=auto"
-            )
+    _refuse_another_config(cfg, run_dir)
     return last
+
+
+def _refuse_another_config(cfg: DictConfig, run_dir: Path) -> None:
+    """Refuse a run directory whose saved config differs from `cfg` (beyond a longer run),
+    naming the keys that differ."""
+    if not (run_dir / CONFIG_FILE).is_file():
+        return
+    saved, wanted = _saved(run_dir), _flat(cfg)
+    longer = set(_lengthened(saved, wanted))
+    differing = [k for k in _differing_keys(saved, wanted) if k not in longer]
+    if differing:
+        raise ConfigError(
+            f"resume=auto: {run_dir} holds a run of another config (differing: "
+            f"{', '.join(differing[:5])}); resume it with its own settings "
+            f"(trainrig resume {run_dir}) or start a new run without resume=auto"
+        )
 
 
 def _flat(cfg: Any) -> dict[str, Any]:
