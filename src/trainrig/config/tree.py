@@ -38,7 +38,9 @@ class ConfigOption:
 
     @property
     def description(self) -> str:
-        """The option's first comment line (skipping `# @package ...`), its one-line summary."""
+        """The first line of the option's leading comment block that is neither a header
+        directive (`# @package ...`) nor the file's own name (`# experiments/NAME.yaml`): its
+        one-line summary, wherever in the block it stands."""
         with self.path.open(encoding="utf-8") as f:
             for line in f:
                 text = line.strip()
@@ -47,9 +49,13 @@ class ConfigOption:
                         break
                     continue
                 text = text.lstrip("#").strip()
-                if text and not text.startswith("@package"):
+                if text and not text.startswith("@") and not self._names_itself(text):
                     return text
         return ""
+
+    def _names_itself(self, text: str) -> bool:
+        """Whether a comment line is only this file's name or path."""
+        return " " not in text and text.endswith(self.path.name)
 
 
 def user_conf_dir() -> Path | None:
