@@ -23,8 +23,9 @@ BUILTIN_CONF_DIR = _builtin_conf_dir()
 USER_CONF_DIR = "conf"
 USER_EXPERIMENTS_DIR = "experiments"
 EXPERIMENT_GROUP = "experiment"
-# Groups a user selects; Hydra's own `hydra/...` groups are not trainrig options.
-HIDDEN_GROUPS = frozenset({"hydra"})
+# Groups a user selects; Hydra's own `hydra/...` groups are not trainrig options, nor the
+# trainer options train.yaml applies after the experiment (`trainer/after_experiment`).
+HIDDEN_GROUPS = frozenset({"hydra", "trainer/after_experiment"})
 
 
 @dataclass(frozen=True)
@@ -78,9 +79,9 @@ def _options_in(root: Path | None, source: str) -> Iterator[ConfigOption]:
         return
     for path in sorted(root.rglob("*.yaml")):
         relative = path.relative_to(root)
-        if len(relative.parts) < 2 or relative.parts[0] in HIDDEN_GROUPS:
-            continue  # primary configs (train.yaml) and Hydra's groups are not options
         group = "/".join(relative.parts[:-1])
+        if not group or any(group == h or group.startswith(f"{h}/") for h in HIDDEN_GROUPS):
+            continue  # primary configs (train.yaml) and hidden groups are not options
         yield ConfigOption(group=group, name=path.stem, path=path, source=source)
 
 
