@@ -165,3 +165,21 @@ def test_per_sample_path_transforms_one_uint8_image_like_the_batched_path() -> N
     assert torch.equal(out, again) and not torch.equal(out, image)
     identity = build_per_sample_augmentation(SHAPE)
     assert torch.equal(identity(image), image)
+
+
+@pytest.mark.parametrize("name", ["basic", "keras", "strong"])
+def test_an_option_that_names_a_library_runs_that_librarys_transforms(name: str) -> None:
+    """`trainrig list` once called `basic` kornia's while it runs trainrig's RandomAffine."""
+    from omegaconf import OmegaConf
+
+    from trainrig.config.tree import iter_options
+
+    option = next(o for o in iter_options("augmentation") if o.name == name)
+    settings = OmegaConf.to_container(OmegaConf.load(option.path))
+    assert isinstance(settings, dict)
+    kwargs = {k: v for k, v in settings.items() if not str(k).startswith("_")}
+    built = build_augmentation((3, 32, 32), 10, **kwargs)
+    libraries = {type(m).__module__.split(".")[0] for m in built.modules()}
+    for library, shown in (("kornia", "kornia"), ("trainrig", "RandomAffine")):
+        if shown in option.description:
+            assert library in libraries, (option.description, libraries)

@@ -104,12 +104,19 @@ CORPUS: list[tuple[str, list[str], list[str]]] = [
     (
         "unknown-sampler",
         [*SWEEP, "hydra/sweeper/sampler=bogus"],
-        ["hydra/sweeper/sampler=bogus: no such option; choose one of cmaes,", "tpe"],
+        [
+            "hydra/sweeper/sampler=bogus: no such option; choose one of cmaes,",
+            "tpe",
+            "`trainrig train --hydra-help` shows them",  # not `trainrig list`: Hydra's group
+        ],
     ),
     (
         "unknown-pruner",
         [*SWEEP, "hydra/sweeper/pruner=bogus"],
-        ["hydra/sweeper/pruner=bogus: no such option; choose one of hyperband, median, none"],
+        [
+            "hydra/sweeper/pruner=bogus: no such option; choose one of hyperband, median, none",
+            "`trainrig train --hydra-help` shows them",
+        ],
     ),
     (
         "unknown-sampler-key",

@@ -117,3 +117,18 @@ def test_console_script_is_installed() -> None:
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "usage: trainrig COMMAND" in result.stdout
+
+
+def test_list_into_a_closed_pipe_ends_quietly() -> None:
+    """`trainrig list | head`: the reader is gone before the listing is written."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trainrig", "list"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    assert process.wait(timeout=60) == 0
+    assert process.stderr.read() == ""

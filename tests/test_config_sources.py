@@ -64,3 +64,29 @@ def test_an_option_file_is_read_again_once_it_changes(tmp_path: Path) -> None:
     assert source.load_config("optimizer/mine").config.lr == 0.25
     with pytest.raises(ConfigLoadError):
         source.load_config("optimizer/missing")
+
+
+NAMED_FIRST = "# experiments/wide_cnn.yaml\n# @package _global_\n# A wider CNN.\nseed: 3\n"
+
+
+def test_a_package_header_after_a_first_comment_line_is_read(tmp_path: Path) -> None:
+    """Hydra's own reader stops at `# experiments/wide_cnn.yaml`; the whole leading comment
+    block counts here, for experiments and for option files."""
+    (tmp_path / "wide_cnn.yaml").write_text(NAMED_FIRST)
+    experiments = ExperimentsConfigSource("test", f"trainrig-experiments://{tmp_path}")
+    assert experiments.load_config("experiment/wide_cnn").header["package"] == "_global_"
+    (tmp_path / "sweep").mkdir()
+    (tmp_path / "sweep" / "wide.yaml").write_text(NAMED_FIRST.replace("wide_cnn", "sweep/wide"))
+    options = OptionsConfigSource("test", f"trainrig-options://{tmp_path}")
+    assert options.load_config("sweep/wide").header["package"] == "_global_"
+
+
+def test_the_description_skips_the_line_that_names_the_file(tmp_path: Path) -> None:
+    from trainrig.config.tree import ConfigOption
+
+    path = tmp_path / "wide_cnn.yaml"
+    for text in (NAMED_FIRST, "# @package _global_\n# A wider CNN.\n# experiments/wide_cnn.yaml\n"):
+        path.write_text(text)
+        assert ConfigOption("experiment", "wide_cnn", path, "experiments").description == (
+            "A wider CNN."
+        )

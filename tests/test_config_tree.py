@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from trainrig.config.errors import ConfigError
 from trainrig.config.resolvers import register_resolvers
-from trainrig.config.tree import BUILTIN_CONF_DIR, iter_options
+from trainrig.config.tree import BUILTIN_CONF_DIR, group_names, iter_options
 from trainrig.config.validate import validate
 
 from .conftest import REPO_ROOT
@@ -135,3 +135,15 @@ def test_the_repository_root_lists_and_searches_the_builtin_options_once(in_repo
     with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
         sources = [s.path for s in GlobalHydra.instance().config_loader().get_sources()]
     assert sum(str(BUILTIN_CONF_DIR) in s for s in sources) == 1, sources
+
+
+def test_trainer_smoke_keeps_its_limits_over_an_experiments_trainer_keys(
+    compose_train: Callable[..., DictConfig],
+) -> None:
+    """digits_mlp_sgd sets trainer.max_epochs=60; the explicit trainer=smoke still runs 2."""
+    assert compose_train("experiment=digits_mlp_sgd").trainer.max_epochs == 60
+    smoke = compose_train("experiment=digits_mlp_sgd", "trainer=smoke").trainer
+    assert (smoke.max_epochs, smoke.limit_train_batches, smoke.accelerator) == (2, 3, "cpu")
+    longer = compose_train("experiment=digits_mlp_sgd", "trainer=smoke", "trainer.max_epochs=4")
+    assert longer.trainer.max_epochs == 4  # a key given on the command line wins over both
+    assert "trainer/after_experiment" not in group_names()  # not an option a user picks

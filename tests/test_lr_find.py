@@ -13,6 +13,8 @@ from .conftest import CliRunner
 def test_lr_find_writes_plot_and_curve(trainrig_cli: CliRunner, tmp_path: Path) -> None:
     result = trainrig_cli("lr-find", "trainer=smoke", "lr_find.num_training=30", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    # its temporary checkpoint is read weights-only, and no line says otherwise
+    assert "weights_only" not in result.stdout + result.stderr
     (run_dir,) = (tmp_path / "outputs" / "lr_find" / "runs").iterdir()
     found = json.loads((run_dir / "lr_find.json").read_text())
     assert len(found["lr"]) == len(found["loss"]) > 10

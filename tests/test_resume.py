@@ -166,3 +166,18 @@ def test_a_password_redacted_in_the_saved_config_still_matches(tmp_path: Path) -
     other = OmegaConf.create({"tracking": url.replace("runs", "other"), "resume": "auto"})
     with pytest.raises(Exception, match="tracking"):
         checkpoint_to_resume(other, tmp_path)
+
+
+def test_a_finished_run_of_another_config_is_refused_not_returned(tmp_path: Path) -> None:
+    from omegaconf import OmegaConf
+
+    from trainrig.config.errors import ConfigError
+    from trainrig.rundir.resume import finished_metrics
+
+    (tmp_path / "config.yaml").write_text("model: {name: cnn}\nresume: null\n")
+    (tmp_path / "metrics.json").write_text('{"test/acc": 0.98}')
+    same = OmegaConf.create({"model": {"name": "cnn"}, "resume": "auto"})
+    assert finished_metrics(same, tmp_path) == {"test/acc": 0.98}
+    other = OmegaConf.create({"model": {"name": "mlp"}, "resume": "auto"})
+    with pytest.raises(ConfigError, match=r"another config \(differing: model.name\)"):
+        finished_metrics(other, tmp_path)

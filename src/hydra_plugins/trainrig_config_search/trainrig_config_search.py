@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 
 from hydra._internal.core_plugins.file_config_source import FileConfigSource
 from hydra.core.config_search_path import ConfigSearchPath
@@ -24,6 +25,7 @@ from trainrig.config.tree import (
 )
 
 EXPERIMENTS_SCHEME = "trainrig-experiments"
+HEADER_LINE = re.compile(r"#\s*@")  # as Hydra's ConfigSource._get_header_dict tells them
 OPTIONS_SCHEME = "trainrig-options"
 
 
@@ -83,7 +85,7 @@ class ExperimentsConfigSource(ConfigSource):
         if not inner or not os.path.isfile(full_path):
             raise ConfigLoadError(f"Config not found : {config_path}")
         with open(full_path, encoding="utf-8") as f:
-            header = ConfigSource._get_header_dict(f.read(512))
+            header = leading_header(f.read())
             f.seek(0)
             config = OmegaConf.load(f)
         return ConfigResult(
@@ -109,6 +111,21 @@ class ExperimentsConfigSource(ConfigSource):
             return []
         names = os.listdir(self.path)
         return sorted(n[: -len(".yaml")] for n in names if n.endswith(".yaml"))
+
+
+def leading_header(text: str) -> dict[str, str | None]:
+    """The `# @KEY VALUE` lines anywhere in a file's leading comment block, read as Hydra reads a
+    header. Hydra's own reader stops at the first comment line that is not such a line, so a file
+    that begins by naming itself (`# experiments/wide_cnn.yaml`, then `# @package _global_`)
+    would lose its package and fail to compose."""
+    directives = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        if HEADER_LINE.match(stripped):
+            directives.append(stripped)
+    return ConfigSource._get_header_dict("\n".join(directives))
 
 
 def _with_yaml_suffix(config_path: str) -> str:
@@ -138,6 +155,8 @@ class OptionsConfigSource(FileConfigSource):
         loaded = _LOADED.get(key)
         if loaded is None:
             loaded = super().load_config(config_path)
+            with open(full_path, encoding="utf-8") as f:
+                loaded.header = leading_header(f.read())
             name = config_path.removesuffix(".yaml")
             loaded.config = with_run_keys(with_defaults(loaded.config), name)  # type: ignore[arg-type]
             _LOADED[key] = loaded

@@ -64,6 +64,9 @@ def run() -> NoReturn:
         if not isinstance(stop.code, int | None):
             raise  # sys.exit("message"): Python prints it
         end_process(stop.code or 0)
+    except BrokenPipeError:  # the reader left early (`trainrig list | head`): nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        end_process(0)
     end_process(0)
 
 

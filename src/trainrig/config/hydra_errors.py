@@ -11,6 +11,7 @@ MISSING_OPTION = re.compile(r"Could not find '(?P<group>[\w/]+)/(?P<name>[^']*)'
 AVAILABLE = re.compile(r"Available options in '[^']*':\n((?:\t.*\n?)*)")
 NOT_IN_STRUCT = re.compile(r"Could not override '(?P<key>[^']+)'")
 SEARCH_SPACE_PREFIX = "hydra.sweeper.params."
+HYDRA_GROUP_PREFIX = "hydra/"
 
 
 OMEGACONF_TRAILER = re.compile(r"\n\s+(?:full_key|reference_type|object_type)[:=].*", re.DOTALL)
@@ -41,10 +42,14 @@ def short_message(message: str) -> str:
         own = (
             f"./experiments/{name}.yaml" if group == "experiment" else f"./conf/{group}/{name}.yaml"
         )
-        return (
-            f"{group}={name}: no such option; {choices} "
-            f"(or add your own as {own}; `trainrig list {group}` shows them)"
+        # `trainrig list` shows trainrig's groups; Hydra's own (hydra/sweeper/sampler, ...) are
+        # in Hydra's help
+        listing = (
+            "`trainrig train --hydra-help` shows them"
+            if group.startswith(HYDRA_GROUP_PREFIX)
+            else f"`trainrig list {group}` shows them"
         )
+        return f"{group}={name}: no such option; {choices} (or add your own as {own}; {listing})"
     unknown = NOT_IN_STRUCT.search(message)
     if unknown and "is not in struct" in message:
         key = unknown["key"]

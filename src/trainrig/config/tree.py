@@ -23,8 +23,9 @@ BUILTIN_CONF_DIR = _builtin_conf_dir()
 USER_CONF_DIR = "conf"
 USER_EXPERIMENTS_DIR = "experiments"
 EXPERIMENT_GROUP = "experiment"
-# Groups a user selects; Hydra's own `hydra/...` groups are not trainrig options.
-HIDDEN_GROUPS = frozenset({"hydra"})
+# Groups a user selects; Hydra's own `hydra/...` groups are not trainrig options, nor the
+# trainer options train.yaml applies after the experiment (`trainer/after_experiment`).
+HIDDEN_GROUPS = frozenset({"hydra", "trainer/after_experiment"})
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class ConfigOption:
 
     @property
     def description(self) -> str:
-        """The option's first comment line (skipping `# @package ...`), its one-line summary."""
+        """The first line of the option's leading comment block that is neither a header
+        directive (`# @package ...`) nor the file's own name (`# experiments/NAME.yaml`): its
+        one-line summary, wherever in the block it stands."""
         with self.path.open(encoding="utf-8") as f:
             for line in f:
                 text = line.strip()
@@ -47,9 +50,13 @@ class ConfigOption:
                         break
                     continue
                 text = text.lstrip("#").strip()
-                if text and not text.startswith("@package"):
+                if text and not text.startswith("@") and not self._names_itself(text):
                     return text
         return ""
+
+    def _names_itself(self, text: str) -> bool:
+        """Whether a comment line is only this file's name or path."""
+        return " " not in text and text.endswith(self.path.name)
 
 
 def user_conf_dir() -> Path | None:
@@ -72,9 +79,9 @@ def _options_in(root: Path | None, source: str) -> Iterator[ConfigOption]:
         return
     for path in sorted(root.rglob("*.yaml")):
         relative = path.relative_to(root)
-        if len(relative.parts) < 2 or relative.parts[0] in HIDDEN_GROUPS:
-            continue  # primary configs (train.yaml) and Hydra's groups are not options
         group = "/".join(relative.parts[:-1])
+        if not group or any(group == h or group.startswith(f"{h}/") for h in HIDDEN_GROUPS):
+            continue  # primary configs (train.yaml) and hidden groups are not options
         yield ConfigOption(group=group, name=path.stem, path=path, source=source)
 
 

@@ -28,10 +28,12 @@ LENGTHENING = ("trainer.max_epochs", "trainer.max_steps")
 
 def finished_metrics(cfg: DictConfig, run_dir: Path) -> dict[str, float] | None:
     """With resume=auto, the metrics of a run directory whose run already finished, else None
-    (also when `cfg` lengthens it: then it trains on)."""
+    (also when `cfg` lengthens it: then it trains on). Refuses a run of another config, as
+    `checkpoint_to_resume` does: its metrics are not this config's."""
     path = run_dir / METRICS_FILE
     if cfg.get(RESUME_KEY) != "auto" or not path.is_file():
         return None
+    _refuse_another_config(cfg, run_dir)
     if _lengthened(_saved(run_dir), _flat(cfg)):
         _refuse_early_stopped(run_dir)
         return None
@@ -83,17 +85,7 @@ def checkpoint_to_resume(cfg: DictConfig, run_dir: Path) -> Path | None:
     if not written:
         return None
     last = max(written, key=lambda path: path.stat().st_mtime_ns)
-    saved_file = run_dir / CONFIG_FILE
-    if saved_file.is_file():
-        saved, wanted = _saved(run_dir), _flat(cfg)
-        longer = set(_lengthened(saved, wanted))
-        differing = [k for k in _differing_keys(saved, wanted) if k not in longer]
-        if differing:
-            raise ConfigError(
-                f"resume=auto: {run_dir} holds a run of another config (differing: "
-                f"{', '.join(differing[:5])}); resume it with its own settings "
-                f"(trainrig resume {run_dir}) or start a new run without resume=auto"
-            )
+    _refuse_another_config(cfg, run_dir)
     _check_whole(last)
     return last
 
@@ -116,6 +108,22 @@ def _check_whole(last: Path) -> None:
     raise RunError(
         f"resume=auto: {last} is damaged ({detail}); {instead}start the run over (rm {last})"
     )
+
+
+def _refuse_another_config(cfg: DictConfig, run_dir: Path) -> None:
+    """Refuse a run directory whose saved config differs from `cfg` (beyond a longer run),
+    naming the keys that differ."""
+    if not (run_dir / CONFIG_FILE).is_file():
+        return
+    saved, wanted = _saved(run_dir), _flat(cfg)
+    longer = set(_lengthened(saved, wanted))
+    differing = [k for k in _differing_keys(saved, wanted) if k not in longer]
+    if differing:
+        raise ConfigError(
+            f"resume=auto: {run_dir} holds a run of another config (differing: "
+            f"{', '.join(differing[:5])}); resume it with its own settings "
+            f"(trainrig resume {run_dir}) or start a new run without resume=auto"
+        )
 
 
 def _flat(cfg: Any) -> dict[str, Any]:

@@ -10,6 +10,10 @@ def _drop_tips(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("💡 Tip")
 
 
+def _drop_weights_only_default(record: logging.LogRecord) -> bool:
+    return "`weights_only` was not set" not in str(record.msg)
+
+
 def silence_known_noise() -> None:
     """Filter warnings and log lines that are expected here and tell the user nothing."""
     # In-memory batches need no loader workers; Lightning's hint about them does not apply.
@@ -22,3 +26,9 @@ def silence_known_noise() -> None:
     warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per")
     # Lightning advertises a hosted service at every start; it says nothing about this run.
     logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(_drop_tips)
+    # Lightning says a restore it was not told `weights_only` for defaults to False; trainrig's
+    # Trainers read every checkpoint through SafeCheckpointIO, which loads weights-only anyway
+    # (lr-find's temporary checkpoint too).
+    logging.getLogger("pytorch_lightning.trainer.connectors.checkpoint_connector").addFilter(
+        _drop_weights_only_default
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from trainrig.config.errors import ConfigError
+from trainrig.rundir.checkpoint_io import SafeCheckpointIO
 from trainrig.rundir.results import write_atomic, write_config
 from trainrig.training.build import build_data, build_module
 from trainrig.training.known_noise import silence_known_noise
@@ -37,7 +38,11 @@ def find_lr(cfg: DictConfig, run_dir: Path) -> float | None:
     classifier = build_module(cfg, data)
     options = {k: v for k, v in cfg.trainer.items() if k not in ("_target_", "max_epochs")}
     trainer = pl.Trainer(
-        **options, logger=False, enable_checkpointing=False, default_root_dir=str(run_dir)
+        **options,
+        logger=False,
+        enable_checkpointing=False,
+        default_root_dir=str(run_dir),
+        plugins=[SafeCheckpointIO()],  # the test's temporary checkpoint is read weights-only
     )
     search = cfg.lr_find
     finder = Tuner(trainer).lr_find(
