@@ -72,6 +72,11 @@ COMMANDS: dict[str, Run | Skip] = {
         extra=(), writes=("outputs/predict/runs/*/predictions.csv",)
     ),
     "trainrig train init_from.path=.../best.ckpt init_from.freeze=[model.1]": Run(writes=RUN_FILES),
+    "trainrig train debug=fdr": Run(extra=(), shows=("No best checkpoint",)),
+    "trainrig train callbacks=[default,swa] trainer.gradient_clip_val=1": Skip(
+        "tests/test_callbacks_group.py trains with swa added; tests/test_trainer_flags.py sets "
+        "Trainer keys trainrig never listed"
+    ),
     # README: your own code (examples/digits_project)
     "trainrig train experiment=digits_module": Run(writes=RUN_FILES, project=OWN_PROJECT),
     "trainrig train -m experiment=digits_module model.hidden_size=32,128": Skip(
@@ -99,6 +104,15 @@ COMMANDS: dict[str, Run | Skip] = {
     "trainrig compress ckpt_path=<run>/checkpoints/best.ckpt compression=prune_l1": Run(
         extra=SMOKE, writes=("outputs/compress/runs/*/compression.json",)
     ),
+    "trainrig train 'callbacks=[default,swa]' callbacks.swa.swa_epoch_start=0.5": Skip(
+        "tests/test_callbacks_group.py trains with the swa callback"
+    ),
+    "trainrig train callbacks.model_checkpoint.save_top_k=3 callbacks.lr_monitor=null": Run(
+        writes=RUN_FILES
+    ),
+    "trainrig train '+callbacks.timer={_target_:my_project.callbacks.EpochTimer,every:2}'": Skip(
+        "needs your project's module; tests/test_callbacks_group.py runs a project's own callback"
+    ),
     'eval "$(trainrig -sc install=bash)"': Run(extra=(), shows=("COMP_LINE",)),
     # docs/compression.md
     "trainrig train compression=prune_global": Run(writes=RUN_FILES),
@@ -114,6 +128,24 @@ COMMANDS: dict[str, Run | Skip] = {
     ),
     "trainrig train compression=quantize_qat": Skip(
         "tests/test_quantization_aware.py trains it in smoke size"
+    ),
+    "trainrig train compression=prune_channels": Skip(
+        "tests/test_channel_pruning.py trains it end to end and checks its figures"
+    ),
+    "trainrig train compression=prune_channels compression.criterion=taylor "
+    "compression.scope=global": Run(writes=RUN_FILES),
+    "trainrig train compression=prune_channels compression.steps=3": Run(writes=RUN_FILES),
+    "trainrig train compression=prune_channels compression.distill=true": Skip(
+        "tests/test_channel_pruning.py distils and quantizes a pruned checkpoint (compress)"
+    ),
+    "trainrig train compression=prune_channels compression.quantize=dynamic": Skip(
+        "tests/test_channel_pruning.py distils and quantizes a pruned checkpoint (compress)"
+    ),
+    "trainrig compress ckpt_path=<run>/checkpoints/best.ckpt compression=prune_channels": Skip(
+        "tests/test_channel_pruning.py compresses a checkpoint with prune_channels"
+    ),
+    "trainrig eval ckpt_path=<run>/checkpoints/pruned.ckpt": Skip(
+        "tests/test_channel_pruning.py evaluates a pruned.ckpt against its report"
     ),
     "trainrig train sweep=digits_pruning_vs_accuracy": Skip(
         "tests/test_compression_sweep.py runs it in smoke size"
@@ -134,6 +166,9 @@ COMMANDS: dict[str, Run | Skip] = {
     "trainrig train -m hydra/launcher=slurm hydra.launcher.partition=gpu "
     "hydra.launcher.timeout_min=120 strategy=ddp trainer.devices=4 model=cnn,mlp "
     "optimizer.lr=1e-3,1e-2": Skip("needs a Slurm cluster; tests/test_cluster_launch.py"),
+    "trainrig train strategy=pipeline trainer.devices=2 strategy.micro_batches=4": Skip(
+        "2 pipeline processes over gloo: tests/test_pipeline.py trains and compares them"
+    ),
     # docs/predict.md
     "trainrig predict ckpt_path=outputs/train/runs/<run>/checkpoints/best.ckpt": Skip(
         COVERED.format("trainrig predict ckpt_path=.../best.ckpt [input=FOLDER_OR_CSV]")
@@ -145,7 +180,8 @@ COMMANDS: dict[str, Run | Skip] = {
         "needs your own images; tests/test_predict_and_fine_tuning.py predicts a folder"
     ),
     "trainrig predict ckpt_path=... input=new_rows.csv output=preds.csv": Skip(
-        "needs your own CSV; tests/test_predict_and_fine_tuning.py predicts a CSV"
+        "needs your own CSV and a checkpoint trained on data=csv; no test predicts new CSV rows "
+        "yet (tests/test_predict_and_fine_tuning.py checks only that an image model refuses one)"
     ),
     # docs/runs-and-resume.md
     "trainrig train repeat.folds=5 repeat.fold=2": Run(writes=RUN_FILES),
