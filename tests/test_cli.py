@@ -93,7 +93,7 @@ def _complete(line: str) -> list[str]:
 def test_shell_completion_of_commands_groups_and_options() -> None:
     assert _complete("trainrig t") == ["train"]
     assert _complete("trainrig ") == [
-        "train", "eval", "lr-find", "compress", "resume", "list", "report",
+        "train", "eval", "predict", "lr-find", "compress", "resume", "list", "report",
     ]  # fmt: skip
     assert "model=" in _complete("trainrig train mod")
     assert _complete("trainrig train model=") == [
