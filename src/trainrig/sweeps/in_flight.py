@@ -126,5 +126,12 @@ class InFlight:
                     raise errors[0]
             if errors:
                 raise errors[0]
+        except KeyboardInterrupt:
+            self.stop.set()
+            log.warning(
+                "sweep stopped; the trials in flight stay RUNNING and their jobs are not "
+                "cancelled; rerun the same command to resume (those trials are run again)"
+            )
+            raise SystemExit(130) from None  # as a Ctrl-C'd trial in the sweep's process ends
         finally:
             self.stop.set()  # slots still waiting on a job leave its trial RUNNING
