@@ -125,5 +125,6 @@ def measure() -> Result:
         value=ratio * statistics.median(plain),  # so that value / baseline is the rounds' median
         baseline=statistics.median(plain),
         goal=GOAL,
-        detail=f"{ROUNDS}x{EPOCHS} epochs of examples/digits_project's module; round ratios {listed}",
+        detail=f"{ROUNDS}x{EPOCHS} epochs of examples/digits_project's module; "
+        f"round ratios {listed}",
     )
