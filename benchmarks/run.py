@@ -16,6 +16,7 @@ import augmentation
 import cli_startup
 import compression
 import data_parallel
+import launchers
 import own_module
 import sweeps
 import train_loop
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     "sweep_fixed_cost": sweeps.measure_fixed_cost,
     "sweep_workers": sweeps.measure_workers,
     "sweep_workers_mlp": sweeps.measure_workers_mlp,
+    "sweep_in_flight": launchers.measure_in_flight,
     "ddp_throughput": data_parallel.measure_throughput,
 }
 

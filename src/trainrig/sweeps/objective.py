@@ -153,15 +153,15 @@ def make_objective(
         if extend is not None:
             extend(config, trial)
         overrides = [*space.fixed, *(f"{k}={v}" for k, v in trial.params.items())]
-        if own_app:
-            from trainrig.sweeps.pruning import live_trial, trial_callback_override
-
-            overrides.append(trial_callback_override(trial, pruner))
-            with live_trial(trial, storage):
-                (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
-        else:
-            (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
         try:
+            if own_app:
+                from trainrig.sweeps.pruning import live_trial, trial_callback_override
+
+                overrides.append(trial_callback_override(trial, pruner))
+                with live_trial(trial, storage):
+                    (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
+            else:
+                (result,) = launcher.launch([overrides], initial_job_idx=trial.number)
             values = objective_values(result, len(trial.study.directions))
         except TrialFailed as error:
             trial.set_user_attr("error", str(error))

@@ -33,21 +33,38 @@ _live_trials: dict[tuple[str, int], Any] = {}  # (study name, number) -> trial o
 
 
 @contextmanager
-def live_trial(trial: Any, storage: str) -> Iterator[None]:
-    """While the trial's job runs in this process, its callback uses `trial` itself; processes it
-    starts (DDP ranks) find the study's storage in the environment."""
-    key = (trial.study.study_name, trial.number)
-    _live_trials[key] = trial
+def storage_in_environment(storage: str) -> Iterator[None]:
+    """The study's storage URL in STORAGE_ENV while the block runs, for the processes it starts.
+
+    Nothing changes when the variable already holds `storage`: the sweep sets it once while its
+    trials are in flight on other processes (`in_flight.py`), so the slot threads never write it
+    while another one starts a job with a copy of the environment.
+    """
     before = os.environ.get(STORAGE_ENV)
+    if before == storage:
+        yield
+        return
     os.environ[STORAGE_ENV] = storage
     try:
         yield
     finally:
-        _live_trials.pop(key, None)
         if before is None:
             os.environ.pop(STORAGE_ENV, None)
         else:
             os.environ[STORAGE_ENV] = before
+
+
+@contextmanager
+def live_trial(trial: Any, storage: str) -> Iterator[None]:
+    """While the trial's job runs in this process, its callback uses `trial` itself; processes it
+    starts (DDP ranks, a launcher's jobs) find the study's storage in the environment."""
+    key = (trial.study.study_name, trial.number)
+    _live_trials[key] = trial
+    try:
+        with storage_in_environment(storage):
+            yield
+    finally:
+        _live_trials.pop(key, None)
 
 
 class Interpolation(str):

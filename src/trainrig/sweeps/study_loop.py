@@ -9,8 +9,10 @@ its error and the sweep goes on, until the share of failed trials exceeds `max_f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +33,7 @@ from trainrig.sweeps.constraints import (
 )
 from trainrig.sweeps.directions import app_objectives, trainrig_objectives
 from trainrig.sweeps.enqueue import enqueue, enqueued_configs
+from trainrig.sweeps.in_flight import InFlight, in_flight_slots, runs_in_process
 from trainrig.sweeps.objective import (
     SurplusTrial,
     TrialFailed,
@@ -132,11 +135,17 @@ def _check_failure_rate(study: Any, max_failure_rate: float) -> None:
         )
 
 
-def work(study: Any, objective: Any, n_trials: int, after_trial: Any) -> None:
-    """Run trials in this process until the study holds n_trials finished ones."""
+def work(
+    study: Any,
+    objective: Any,
+    n_trials: int,
+    after_trial: Any,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run trials in this process until the study holds n_trials finished ones (or `stop`)."""
     warm = False
     quiet_reported_failures()
-    while True:
+    while stop is None or not stop.is_set():
         fail_stale_trials(study)
         tally = Tally.of(study)
         if not tally.has_work(n_trials) or _grid_exhausted(study):
@@ -206,7 +215,7 @@ def run_pool(
 
 def _check_counts(settings: dict[str, Any]) -> None:
     """The sweep's counts are whole and positive, so a sweep always runs something."""
-    for key in ("n_trials", "n_workers", "max_retries"):
+    for key in ("n_trials", "n_workers", "n_jobs", "max_retries"):
         value = settings.get(key)
         least = 0 if key == "max_retries" else 1
         if value is not None and int(value) < least:
@@ -278,11 +287,13 @@ def run_study(
             shown.append(line)
         _check_failure_rate(study, max_failure_rate)
 
+    elsewhere = None if runs_in_process(launcher) else InFlight(launcher, in_flight_slots(settings))
+    storage = storage_url(settings, sweep_dir)
     objective = make_objective(
         space,
-        launcher,
+        elsewhere or launcher,
         n_trials,
-        storage_url(settings, sweep_dir),
+        storage,
         pruner,
         get_method(extend) if extend else None,
         config,
@@ -301,13 +312,40 @@ def run_study(
         import trainrig.sweeps.pruning
         import trainrig.training.runner  # noqa: F401
     resume_collection()  # Lightning and Optuna are imported; trials (and forked workers) next
-    if int(settings.get("n_workers", 1)) > 1:
+    if elsewhere is not None:
+        _run_elsewhere(elsewhere, study, study_for, objective, n_trials, show, storage, own_app)
+    elif int(settings.get("n_workers", 1)) > 1:
         run_pool(settings, sweep_dir, study, worker, show)
     else:
         work(study, objective, n_trials, show)
     write_outputs(study, sweep_dir, None if own_app else _app_groups(config))
     console.print(best_trials_table(study, metrics))
     _write_plots(study, sweep_dir / "plots")
+
+
+def _run_elsewhere(
+    elsewhere: InFlight,
+    study: Any,
+    study_for: Callable[[int], Any],
+    objective: Any,
+    n_trials: int,
+    show: Callable[[Any], None],
+    storage: str,
+    own_app: bool,
+) -> None:
+    """Keep `elsewhere.slots` trials in flight on the launcher, each slot its own study
+    connection and sampler seed; the jobs find the storage in the environment (pruning)."""
+
+    def slot_work(index: int, stop: threading.Event) -> None:
+        work(study_for(index + 1), objective, n_trials, lambda _: None, stop)
+
+    environment: Any = contextlib.nullcontext()  # another app's jobs report no epochs
+    if own_app:
+        from trainrig.sweeps.pruning import storage_in_environment
+
+        environment = storage_in_environment(storage)
+    with environment:
+        elsewhere.run(study, slot_work, show, POLL_SECONDS)
 
 
 def _app_groups(config: DictConfig) -> list[str]:
