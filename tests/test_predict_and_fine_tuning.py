@@ -108,14 +108,29 @@ def test_fine_tuning_starts_at_the_checkpoints_accuracy(
     assert abs(float(first["val/acc"]) - _val_acc(best)) <= 0.01
 
 
-def test_init_from_reports_what_does_not_fit_and_strict_refuses_it(
-    base: Path, trainrig_cli: CliRunner, tmp_path: Path
-) -> None:
-    best = base / "checkpoints" / "best.ckpt"
+def _csv_overrides(tmp_path: Path, best: Path) -> list[str]:
     table = tmp_path / "iris.csv"
     write_csv(table, 60)
     other = [*QUICK, "data=csv", f"data.path={table}", "data.label_column=species"]
-    other += ["augmentation=none", f"init_from.path={best}"]
+    return [*other, "augmentation=none", f"init_from.path={best}"]
+
+
+@pytest.fixture(scope="module")
+def csv_tuned(base: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A model for a 2-feature CSV fine-tuned from the digits MLP with its layer model.5 frozen:
+    its run directory and what the run printed."""
+    cwd = tmp_path_factory.mktemp("csv_tuned")
+    other = _csv_overrides(cwd, base / "checkpoints" / "best.ckpt")
+    tuned = run_trainrig("train", *other, "init_from.freeze=[model.5]", "hydra.run.dir=t", cwd=cwd)
+    assert tuned.returncode == 0, tuned.stderr
+    return cwd / "t", tuned.stdout
+
+
+def test_init_from_reports_what_does_not_fit_and_strict_refuses_it(
+    base: Path, csv_tuned: tuple[Path, str], trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    best = base / "checkpoints" / "best.ckpt"
+    other = _csv_overrides(tmp_path, best)
     strict = trainrig_cli("train", *other, "init_from.strict=true", cwd=tmp_path)
     assert strict.returncode == 2
     assert "init_from.strict: the weights in" in strict.stderr
@@ -125,21 +140,50 @@ def test_init_from_reports_what_does_not_fit_and_strict_refuses_it(
     assert "'model.55' names no parameter or layer of the model; did you mean model.5" in (
         unknown.stderr
     )
-    tuned = trainrig_cli(
-        "train", *other, "init_from.freeze=[model.5]", "hydra.run.dir=t", cwd=tmp_path
-    )
-    assert tuned.returncode == 0, tuned.stderr
-    assert "init_from: loaded 11 of 14 tensors" in tuned.stdout
+    tuned, printed = csv_tuned
+    assert "init_from: loaded 11 of 14 tensors" in printed
     assert "not loaded, shapes differ: model.1.weight (checkpoint (256, 64), model (256, 2))" in (
-        tuned.stdout
+        printed
     )
-    after = torch.load(tmp_path / "t" / "checkpoints" / "last.ckpt", weights_only=True)
+    after = torch.load(tuned / "checkpoints" / "last.ckpt", weights_only=True)
     before = torch.load(best, weights_only=True)
     assert torch.equal(
         after["state_dict"]["model.5.weight"], before["state_dict"]["model.5.weight"]
     )
     moved = after["state_dict"]["model.6.weight"] != before["state_dict"]["model.6.weight"]
     assert moved.any()  # the layer after the frozen one trained
+
+
+def test_predict_reads_new_csv_rows_by_column_name(
+    csv_tuned: tuple[Path, str], trainrig_cli: CliRunner, tmp_path: Path
+) -> None:
+    """New rows of a CSV-trained model, without the label column and with the features in
+    another order: the checkpoint's model on those features, its normalization included."""
+    best = csv_tuned[0] / "checkpoints" / "best.ckpt"
+    rows = [(0.0, 0.0), (9.0, 1.0), (3.0, 2.0)]
+    new = tmp_path / "new.csv"
+    new.write_text("petal,sepal\n" + "".join(f"{p},{s}\n" for s, p in rows))
+    out = tmp_path / "p.csv"
+    result = trainrig_cli("predict", f"ckpt_path={best}", f"input={new}", f"output={out}")
+    assert result.returncode == 0, result.stderr
+    written = _rows(out)
+    trained = load_config_from_checkpoint(best)
+    data = build_data(trained)
+    module = build_module(trained, data).eval()
+    load_fitting_weights(module, best)
+    with torch.no_grad():
+        expected = module(torch.tensor(rows)).softmax(dim=1)
+    names = list(data.output_names)
+    assert [r["id"] for r in written] == ["0", "1", "2"]
+    assert [r["prediction"] for r in written] == [names[i] for i in expected.argmax(dim=1)]
+    got = torch.tensor([[float(r[f"prob_{n}"]) for n in names] for r in written])
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert "predict: 3 rows" in result.stdout
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("sepal,width\n1,2\n")
+    refused = trainrig_cli("predict", f"ckpt_path={best}", f"input={wrong}", cwd=tmp_path)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "petal" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_init_from_a_missing_or_foreign_file_is_refused(
