@@ -194,3 +194,22 @@ def test_repeat_refuses_several_processes_before_writing_anything(
     with pytest.raises(ConfigError, match="repetitions run one after another in one process"):
         train_repeated(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_sweep_trial_of_a_repeated_config_is_worth_the_mean(tmp_path: Path) -> None:
+    """In an Optuna sweep, a trial that repeats its config over seeds returns the mean of the
+    repetitions' metric, so the search compares configs, not seeds."""
+    import optuna
+
+    result = run_trainrig(
+        "train", "-m", *FAST, "hydra/sweeper=optuna", "hydra/sweeper/pruner=none",
+        "hydra.sweeper.n_trials=1", "optimized_metric=val/acc", "optimizer.lr=choice(0.003)",
+        "repeat.seeds=[1,2]", "hydra.sweep.dir=sweep", cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{tmp_path}/sweep/study.db")
+    (trial,) = study.trials
+    run = tmp_path / "sweep" / str(trial.number)
+    each = [_metrics(run / "repeats" / f"seed_{seed}")["val/acc"] for seed in (1, 2)]
+    assert trial.value == pytest.approx(statistics.mean(each), abs=1e-9)
+    assert trial.value == pytest.approx(_metrics(run)["val/acc_mean"], abs=1e-9)
