@@ -45,11 +45,16 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     # sweeps: the search space and the trial accounting
     "src/trainrig/sweeps/search_space.py": (
+        "tests/test_search_space.py",
         "tests/test_optuna_sweeper.py",
         "tests/test_sweep_enqueue_constraints.py",
     ),
-    "src/trainrig/sweeps/tally.py": ("tests/test_sweep_storage.py", "tests/test_sweep_workers.py"),
+    "src/trainrig/sweeps/tally.py": (
+        "tests/test_tally.py",
+        "tests/test_sweep_storage.py",
+        "tests/test_sweep_workers.py",
+    ),
     # resume and schedules
-    "src/trainrig/rundir/resume.py": ("tests/test_resume.py",),
+    "src/trainrig/rundir/resume.py": ("tests/test_resume_rules.py", "tests/test_resume.py"),
     "src/trainrig/training/schedules.py": ("tests/test_schedules.py",),
 }
