@@ -62,8 +62,10 @@ def test_redact_files_rewrites_only_the_files_holding_a_password(tmp_path: Path)
     (tmp_path / "nested").mkdir()  # folders inside are left alone
     inode = clean.stat().st_ino
     redact_files(tmp_path)
-    assert (tmp_path / "config.yaml").read_text(errors="replace").startswith(
-        "storage: pg://u:***@h/db\n"
+    assert (
+        (tmp_path / "config.yaml")
+        .read_text(errors="replace")
+        .startswith("storage: pg://u:***@h/db\n")
     )
     assert clean.stat().st_ino == inode  # not rewritten
     redact_files(tmp_path / "missing")  # a run without `.hydra/`: nothing to do, no error

@@ -45,7 +45,9 @@ def test_a_longer_run_trains_on_unless_early_stopping_ended_it(tmp_path: Path) -
     assert finished_metrics(_cfg(max_epochs=-1), run) is None  # no limit is longer
     assert finished_metrics(_cfg(max_epochs=None), run) is None
     assert finished_metrics(_cfg(max_epochs=1), run) == METRICS  # shorter: nothing to do
-    torch.save({"callbacks": {"EarlyStopping": {"stopped_epoch": 1}}}, run / "checkpoints/last.ckpt")
+    torch.save(
+        {"callbacks": {"EarlyStopping": {"stopped_epoch": 1}}}, run / "checkpoints/last.ckpt"
+    )
     with pytest.raises(ConfigError, match=r"early stopping ended .* at epoch 1 .*init_from="):
         finished_metrics(_cfg(max_epochs=3), run)
 

@@ -34,7 +34,9 @@ def test_a_shuffled_range_is_categorical_in_sorted_order() -> None:
 
 
 def test_a_later_fixed_value_pins_a_swept_key_and_a_later_sweep_replaces_it() -> None:
-    space = search_space({"optimizer": {"lr": "interval(0.1, 0.5)"}, "seed": 1}, ["optimizer.lr=0.3"])
+    space = search_space(
+        {"optimizer": {"lr": "interval(0.1, 0.5)"}, "seed": 1}, ["optimizer.lr=0.3"]
+    )
     assert space.distributions == {}
     assert space.grid == {}
     assert space.fixed == ["seed=1", "optimizer.lr=0.3"]

@@ -11,7 +11,7 @@ from trainrig.sweeps.tally import NOT_COUNTED, Tally, counted_trials, is_surplus
 
 
 def _study() -> optuna.Study:
-    """Trials 0-6: COMPLETE, FAIL (retried as 5), PRUNED, NOT_COUNTED, RUNNING, WAITING, COMPLETE."""
+    """Trials 0-6: COMPLETE, FAIL (retried as 5), PRUNED, uncounted, RUNNING, WAITING, COMPLETE."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study()
     study.add_trial(optuna.create_trial(value=1.0))

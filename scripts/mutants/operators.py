@@ -108,7 +108,11 @@ class _Mutator(ast.NodeTransformer):
     def _statements(self, body: list[ast.stmt]) -> list[ast.stmt]:
         kept: list[ast.stmt] = []
         for statement in body:
-            if _is_docstring(statement) or _is_dunder_all(statement) or _is_type_checking(statement):
+            if (
+                _is_docstring(statement)
+                or _is_dunder_all(statement)
+                or _is_type_checking(statement)
+            ):
                 kept.append(statement)
                 continue
             result = self.visit(statement)

@@ -10,6 +10,7 @@ mutant; the fast selection below leaves most of them out anyway.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -24,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, ModuleType
+
+import pytest
 
 from mutants.operators import Mutant, mutated
 
@@ -76,10 +79,8 @@ def in_child(work: Callable[[], int], timeout: float, log: Path | None = None) -
         if done:
             return os.waitstatus_to_exitcode(status)
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     os.waitpid(pid, 0)
     return None
 
@@ -90,8 +91,6 @@ def _forget_trainrig() -> None:
 
 
 def _pytest(args: Sequence[str], plugins: Sequence[object] = ()) -> int:
-    import pytest
-
     _forget_trainrig()
     return int(pytest.main([*PYTEST_ARGS, *args], plugins=list(plugins)))
 
@@ -103,10 +102,10 @@ class _Durations:
         self.seconds: dict[str, float] = {}
         self.failed: set[str] = set()
 
-    def pytest_runtest_logreport(self, report: object) -> None:
-        nodeid: str = getattr(report, "nodeid", "")
-        self.seconds[nodeid] = self.seconds.get(nodeid, 0.0) + float(getattr(report, "duration"))
-        if getattr(report, "failed", False):
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        nodeid = report.nodeid
+        self.seconds[nodeid] = self.seconds.get(nodeid, 0.0) + report.duration
+        if report.failed:
             self.failed.add(nodeid)
 
 
@@ -116,15 +115,17 @@ class _InProcessOnly:
 
     SUBPROCESS_FIXTURES = frozenset({"trainrig_cli", "postgres_url"})
 
-    def pytest_collection_modifyitems(self, config: object, items: list[object]) -> None:
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
         kept = [i for i in items if not self.SUBPROCESS_FIXTURES & set(_fixtures(i))]
         left_out = [i for i in items if i not in kept]
         items[:] = kept
-        getattr(config, "hook").pytest_deselected(items=left_out)
+        config.hook.pytest_deselected(items=left_out)
 
 
-def _fixtures(item: object) -> list[str]:
-    return list(getattr(item, "fixturenames", []))
+def _fixtures(item: pytest.Item) -> list[str]:
+    return list(getattr(item, "fixturenames", []))  # test functions have them, other items not
 
 
 def fast_tests(test_files: Sequence[str], max_seconds: float, timeout: float) -> list[str]:
