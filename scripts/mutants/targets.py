@@ -29,16 +29,19 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     # config validation
     "src/trainrig/config/validate.py": (
+        "tests/test_option_checks.py",
         "tests/test_config_properties.py",
         "tests/test_config_tree.py",
         "tests/test_validate_repeats.py",
     ),
     "src/trainrig/config/node_check.py": (
+        "tests/test_option_checks.py",
         "tests/test_validate_repeats.py",
         "tests/test_config_properties.py",
         "tests/test_config_tree.py",
     ),
     "src/trainrig/config/signature.py": (
+        "tests/test_option_checks.py",
         "tests/test_one_source_of_truth.py",
         "tests/test_config_properties.py",
         "tests/test_config_tree.py",
