@@ -19,11 +19,13 @@ TARGETS: dict[str, tuple[str, ...]] = {
     ),
     "src/trainrig/rundir/redaction.py": ("tests/test_redaction.py",),
     "src/trainrig/rundir/checkpoints.py": (
+        "tests/test_checkpoint_reading.py",
         "tests/test_checkpoint_security.py",
         "tests/test_atomic_writes.py",
         "tests/test_resume.py",
     ),
     "src/trainrig/rundir/checkpoint_io.py": (
+        "tests/test_checkpoint_reading.py",
         "tests/test_checkpoint_security.py",
         "tests/test_atomic_writes.py",
     ),
