@@ -3,15 +3,18 @@ config/validate.py), checked in process: defaults, each kind of bad value and it
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import pytest
 from annotated_types import Ge, Gt, Le, Lt
+from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
 from trainrig.config.errors import ConfigError
+from trainrig.config.resolvers import register_resolvers
 from trainrig.config.signature import check_arguments, defaults, option
+from trainrig.config.tree import BUILTIN_CONF_DIR
 from trainrig.config.validate import check_component, resolved, validate
 
 
@@ -115,23 +118,43 @@ def test_a_broken_interpolation_names_its_key() -> None:
     assert resolved(OmegaConf.create({"a": 1, "b": "${a}"})) == {"a": 1, "b": 1}
 
 
-def test_validate_checks_groups_nested_nodes_and_top_level_keys(
-    compose_train: Callable[..., DictConfig],
-) -> None:
-    composed = compose_train("trainer=smoke")
+@pytest.fixture(scope="module")
+def composed() -> DictConfig:
+    """The `train` config with trainer=smoke, composed once for the tests below."""
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
+        return compose(config_name="train", overrides=["trainer=smoke"])
+
+
+def test_validate_expands_init_from_a_path(composed: DictConfig) -> None:
     cfg = composed.copy()
     cfg.init_from = "/runs/a/best.ckpt"  # short for init_from.path
     values = validate(cfg)
     assert values["init_from"] == {"path": "/runs/a/best.ckpt", "strict": False, "freeze": []}
-    extra = {"_target_": "pytorch_lightning.Trainer", "nope": 1}
-    for key, value, message in [
-        ("optimizer.lr", -1, r"^optimizer\.lr: must be > 0, got -1"),
-        ("trainer.max_epochs", 0, r"^trainer\.max_epochs: must be >= 1, got 0"),
-        ("callbacks", {"extra": extra}, r"^callbacks\.extra\.nope: unknown key"),
-        ("seedx", 1, r"^seedx: unknown key"),
-        ("checkpoint", 3, r"^early_stopping\.monitor: .*node `checkpoint` is not a container"),
-    ]:
-        cfg = composed.copy()
-        OmegaConf.update(cfg, key, value, force_add=True)
-        with pytest.raises(ConfigError, match=message):
-            validate(cfg)
+
+
+STEP = {"_target_": "trainrig.training.schedules.build_step", "_partial_": True}
+INVALID = [
+    ("optimizer.lr", -1, r"^optimizer\.lr: must be > 0, got -1"),
+    ("trainer.max_epochs", 0, r"^trainer\.max_epochs: must be >= 1, got 0"),
+    (
+        "callbacks",
+        {"extra": {"_target_": "pytorch_lightning.Trainer", "nope": 1}},
+        r"^callbacks\.extra\.nope: unknown key",
+    ),
+    ("seedx", 1, r"^seedx: unknown key"),
+    ("model._target_", "os.system", r"^model\._target_: 'os\.system' is not under"),
+    ("scheduler", {**STEP, "step_size": 0}, r"^scheduler\.step_size: must be >= 1, got 0"),
+    ("repeat", 3, r"^repeat: expected a mapping of options, got 3"),
+    ("checkpoint", 3, r"^early_stopping\.monitor: .*node `checkpoint` is not a container"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), INVALID, ids=[c[0] for c in INVALID])
+def test_validate_names_the_bad_key_of_a_composed_config(
+    composed: DictConfig, key: str, value: object, message: str
+) -> None:
+    cfg = composed.copy()
+    OmegaConf.update(cfg, key, value, merge=False, force_add=True)
+    with pytest.raises(ConfigError, match=message):
+        validate(cfg)

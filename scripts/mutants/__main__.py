@@ -23,7 +23,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("modules", nargs="*", help="paths from targets.py (default: all)")
     parser.add_argument("--sample", type=int, default=60, help="most mutants per module")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample")
-    parser.add_argument("--max-test-seconds", type=float, default=2.0, help="slowest test kept")
+    parser.add_argument("--max-test-seconds", type=float, default=0.5, help="slowest test kept")
     parser.add_argument("--mutant", type=int, action="append", help="run only these numbers")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--verbose", action="store_true", help="print every mutant's outcome")
