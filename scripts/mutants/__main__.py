@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from mutants.operators import Mutant, mutants_of
-from mutants.runner import Score, baseline_seconds, fast_tests, preload, run_mutants
+from mutants.runner import Score, fast_tests, preload, run_mutants
 from mutants.targets import TARGETS
 
 
@@ -27,6 +27,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--mutant", type=int, action="append", help="run only these numbers")
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--verbose", action="store_true", help="print every mutant's outcome")
+    parser.add_argument(
+        "--old-tests",
+        type=Path,
+        help="a file of test ids (pytest --collect-only -q of an earlier commit): also score "
+        "what those tests alone kill",
+    )
     return parser.parse_args()
 
 
@@ -45,18 +51,22 @@ def _score_module(path: str, args: argparse.Namespace) -> Score | None:
     if args.list:
         print("\n".join(f"{path} {m.describe()}" for m in chosen))
         return None
-    tests = fast_tests(TARGETS[path], args.max_test_seconds, timeout=600)
-    seconds = baseline_seconds(tests, timeout=600) if tests else None
-    if seconds is None:
+    durations = fast_tests(TARGETS[path], args.max_test_seconds, timeout=900)
+    if not durations:
         print(f"{path}: no fast test passes unmutated; add in-process tests", file=sys.stderr)
         return Score(module=path, total=len(mutants))
-    print(f"{path}: {len(chosen)} of {len(mutants)} mutants, {len(tests)} tests ({seconds:.1f} s)")
+    seconds = sum(durations.values())
+    print(
+        f"{path}: {len(chosen)} of {len(mutants)} mutants, {len(durations)} tests ({seconds:.1f} s)"
+    )
 
     def report(mutant: Mutant, outcome: str) -> None:
-        if args.verbose or outcome == "SURVIVED":
+        if args.verbose or not outcome.startswith("killed"):
             print(f"  {outcome:8} {mutant.describe()}", flush=True)
 
-    score = run_mutants(Path(path), tree, chosen, tests, 2 * seconds + 10, report)
+    old = frozenset(args.old_tests.read_text().split()) if args.old_tests else frozenset()
+    timeout = 3 * seconds + 30  # the child's start and collection come on top of the tests
+    score = run_mutants(Path(path), tree, chosen, list(durations), timeout, report, old)
     score.total = len(mutants)
     return score
 
@@ -73,13 +83,16 @@ def main() -> int:
     start = time.monotonic()
     scores = [s for m in modules if (s := _score_module(m, args)) is not None]
     if scores:
-        print(f"\n{'module':44} {'run/all':>9} {'killed':>7} {'timeout':>7} {'survived':>8} score")
+        columns = ("run/all", "killed", "timeout", "survived", "score", "old")
+        print(f"\n{'module':44} " + " ".join(f"{c:>8}" for c in columns))
         for s in scores:
             dead = len(s.killed)
             ratio = f"{s.run}/{s.total}"
+            values = (ratio, dead, len(s.timed_out), len(s.survived))
             print(
-                f"{s.module:44} {ratio:>9} {dead:>7} {len(s.timed_out):>7}"
-                f" {len(s.survived):>8} {s.percent:5.1f}%"
+                f"{s.module:44} "
+                + " ".join(f"{v:>8}" for v in values)
+                + f" {s.percent:7.1f}% {s.percent_old:7.1f}%"
             )
         print(f"({time.monotonic() - start:.0f} s)")
     return 0

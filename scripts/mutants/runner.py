@@ -128,8 +128,8 @@ def _fixtures(item: pytest.Item) -> list[str]:
     return list(getattr(item, "fixturenames", []))  # test functions have them, other items not
 
 
-def fast_tests(test_files: Sequence[str], max_seconds: float, timeout: float) -> list[str]:
-    """The tests of `test_files` that pass unmutated, each within `max_seconds`."""
+def fast_tests(test_files: Sequence[str], max_seconds: float, timeout: float) -> dict[str, float]:
+    """The tests of `test_files` that pass unmutated, each within `max_seconds`: their seconds."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "durations.json"
 
@@ -142,7 +142,7 @@ def fast_tests(test_files: Sequence[str], max_seconds: float, timeout: float) ->
 
         in_child(work, timeout, Path(folder) / "log")
         seconds: dict[str, float] = json.loads(out.read_text()) if out.exists() else {}
-    return sorted(nodeid for nodeid, s in seconds.items() if s <= max_seconds)
+    return {nodeid: s for nodeid, s in sorted(seconds.items()) if s <= max_seconds}
 
 
 @dataclass
@@ -155,6 +155,7 @@ class Score:
     killed: list[Mutant] = field(default_factory=list)
     timed_out: list[Mutant] = field(default_factory=list)
     survived: list[Mutant] = field(default_factory=list)
+    killed_by_new: list[Mutant] = field(default_factory=list)  # old tests let them through
 
     @property
     def run(self) -> int:
@@ -164,6 +165,12 @@ class Score:
     def percent(self) -> float:
         return 100.0 * (self.run - len(self.survived)) / self.run if self.run else 0.0
 
+    @property
+    def percent_old(self) -> float:
+        """The score the old tests alone get (the `old` of run_mutants)."""
+        caught = self.run - len(self.survived) - len(self.killed_by_new)
+        return 100.0 * caught / self.run if self.run else 0.0
+
 
 def module_name(path: Path) -> str:
     """`src/trainrig/config/validate.py` -> `trainrig.config.validate`."""
@@ -171,11 +178,26 @@ def module_name(path: Path) -> str:
     return ".".join(parts[parts.index("src") + 1 :])
 
 
-def baseline_seconds(tests: Sequence[str], timeout: float) -> float | None:
-    """How long the chosen tests take unmutated (None when they fail there)."""
-    start = time.monotonic()
-    code = in_child(lambda: _pytest(tests), timeout)
-    return time.monotonic() - start if code == 0 else None
+class _FirstFailure:
+    """A pytest plugin that writes the id of the first failing test (or file) to `out`."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._note(report.nodeid, report.failed)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self._note(report.nodeid, report.failed)
+
+    def _note(self, nodeid: str, failed: bool) -> None:
+        if failed and not self.out.exists():
+            self.out.write_text(nodeid)
+
+
+def _is_old(nodeid: str, old: frozenset[str]) -> bool:
+    """Whether `nodeid` (a test, or a file that failed to collect) is one of the old tests."""
+    return nodeid in old or any(o.startswith(f"{nodeid}::") for o in old)
 
 
 def run_mutants(
@@ -185,18 +207,24 @@ def run_mutants(
     tests: Sequence[str],
     timeout: float,
     report: Callable[[Mutant, str], None],
+    old: frozenset[str] = frozenset(),
 ) -> Score:
-    """Run each of `mutants` of the module at `path` against `tests`."""
+    """Run each of `mutants` of the module at `path` against `tests`, the `old` ones first (so
+    that a mutant the old tests kill is seen killed by one of them: `Score.killed_by_new`)."""
     name = module_name(path)
     score = Score(module=str(path), total=len(mutants), tests=len(tests))
+    ordered = sorted(tests, key=lambda t: t not in old)
     for mutant in mutants:
         code = compile(mutated(tree, mutant.index), str(path), "exec")
+        with tempfile.TemporaryDirectory() as folder:
+            failure = Path(folder) / "first_failure"
 
-        def work(code: CodeType = code) -> int:
-            sys.meta_path.insert(0, MutantFinder(name, path.resolve(), code))
-            return _pytest(tests)
+            def work(code: CodeType = code, failure: Path = failure) -> int:
+                sys.meta_path.insert(0, MutantFinder(name, path.resolve(), code))
+                return _pytest(ordered, [_FirstFailure(failure)])
 
-        exit_code = in_child(work, timeout)
+            exit_code = in_child(work, timeout)
+            killer = failure.read_text() if failure.exists() else ""
         if exit_code is None:
             score.timed_out.append(mutant)
             report(mutant, "timeout")
@@ -205,5 +233,7 @@ def run_mutants(
             report(mutant, "SURVIVED")
         else:
             score.killed.append(mutant)
-            report(mutant, "killed")
+            if old and not _is_old(killer, old):
+                score.killed_by_new.append(mutant)
+            report(mutant, f"killed by {killer or 'an error'}")
     return score
