@@ -65,7 +65,7 @@ def _score_module(path: str, args: argparse.Namespace) -> Score | None:
             print(f"  {outcome:8} {mutant.describe()}", flush=True)
 
     old = frozenset(args.old_tests.read_text().split()) if args.old_tests else frozenset()
-    timeout = 3 * seconds + 30  # the child's start and collection come on top of the tests
+    timeout = 3 * seconds + 90  # the child's start and collection (slow on a busy machine)
     score = run_mutants(Path(path), tree, chosen, list(durations), timeout, report, old)
     score.total = len(mutants)
     return score
