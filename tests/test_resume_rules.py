@@ -52,6 +52,16 @@ def test_a_longer_run_trains_on_unless_early_stopping_ended_it(tmp_path: Path) -
         finished_metrics(_cfg(max_epochs=3), run)
 
 
+def test_other_callbacks_states_and_max_steps_lengthen_a_finished_run(tmp_path: Path) -> None:
+    run = _run(tmp_path, last={"callbacks": {"ModelCheckpoint": {"best_model_score": 0.9}}})
+    (run / "config.yaml").write_text("trainer:\n  max_epochs: 2\n  max_steps: 100\nseed: 1\n")
+    longer = OmegaConf.create(
+        {"trainer": {"max_epochs": 2, "max_steps": 200}, "seed": 1, "resume": "auto"}
+    )
+    assert finished_metrics(longer, run) is None  # no early stopping state: it trains on
+    assert checkpoint_to_resume(longer, run) == run / "checkpoints" / "last.ckpt"
+
+
 def test_the_last_checkpoint_resumes_only_with_resume_auto_and_the_same_config(
     tmp_path: Path,
 ) -> None:

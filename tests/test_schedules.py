@@ -175,3 +175,11 @@ def test_plateau_watches_its_metric_strictly_down_to_min_lr() -> None:
         optimizer.step()
         config["scheduler"].step(val_acc)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.03)
+
+
+def test_factors_and_fractions_are_checked_when_a_schedule_is_built() -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    with pytest.raises(ConfigError, match=r"^scheduler\.gamma: must be > 0, got 0"):
+        schedules.build_step(optimizer, 10, gamma=0)
+    with pytest.raises(ConfigError, match=r"^scheduler\.warmup_fraction: must be < 1, got 1"):
+        schedules.build_warmup_cosine(optimizer, 10, warmup_fraction=1)

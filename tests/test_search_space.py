@@ -42,7 +42,14 @@ def test_a_later_fixed_value_pins_a_swept_key_and_a_later_sweep_replaces_it() ->
     assert space.fixed == ["seed=1", "optimizer.lr=0.3"]
     space = search_space({"seed": 1, "model": "cnn,mlp"}, ["seed=2,3", "+model=mlp"])
     assert space.distributions == {"seed": CategoricalDistribution([2, 3])}
+    assert space.grid == {"seed": [2, 3]}  # the pinned model's choices left the grid too
     assert space.fixed == ["+model=mlp"]
+
+
+def test_only_a_leading_plus_or_tilde_makes_two_names_one_key() -> None:
+    space = search_space({"Xa": "1,2", "a": "3,4", "b": "5,6"}, ["~b"])
+    assert list(space.distributions) == ["Xa", "a"]
+    assert space.fixed == ["~b"]
 
 
 def test_a_null_key_is_no_part_of_the_search() -> None:
