@@ -38,7 +38,14 @@ def _plain(folder: Path, config: object = CONFIG) -> Path:
 
 def _pickled(folder: Path) -> Path:
     """A legacy checkpoint: its config is a pickled DictConfig object."""
-    checkpoint = {"state_dict": {}, CONFIG_KEY: OmegaConf.create(CONFIG), "loops": object()}
+    checkpoint = {
+        "state_dict": {},
+        CONFIG_KEY: OmegaConf.create(CONFIG),
+        "epoch": 4,
+        "global_step": 40,
+        "pytorch-lightning_version": "2.5.0",
+        "loops": object(),
+    }
     return _saved(folder, "legacy.ckpt", checkpoint)
 
 
@@ -64,7 +71,13 @@ def test_a_trusted_legacy_checkpoint_is_copied_to_plain_data(tmp_path: Path) -> 
     copy = vetted_checkpoint(path, trust=True, allow_any_target=False, run_dir=tmp_path / "run")
     assert copy == tmp_path / "run" / TRUSTED_COPY
     plain = torch.load(copy, weights_only=True)
-    assert plain == {"state_dict": {}, CONFIG_KEY: CONFIG}  # plain keys only, config as a dict
+    assert plain == {  # the keys eval and compress read, the config as a dict; no loops
+        "state_dict": {},
+        CONFIG_KEY: CONFIG,
+        "epoch": 4,
+        "global_step": 40,
+        "pytorch-lightning_version": "2.5.0",
+    }
     not_a_dict = _saved(tmp_path, "list.ckpt", [object()])
     with pytest.raises(ConfigError, match=r"^ckpt_path: .*list\.ckpt holds a list, not a dict$"):
         vetted_checkpoint(not_a_dict, trust=True, allow_any_target=False, run_dir=tmp_path)
@@ -115,3 +128,7 @@ def test_checkpoint_io_saves_local_files_itself_and_urls_through_lightning(tmp_p
     with pytest.raises(TypeError, match="storage_options"):
         io.save_checkpoint({"epoch": 3}, tmp_path / "c.ckpt", storage_options={"x": 1})
     assert io.load_checkpoint(tmp_path / "a.ckpt") == {"epoch": 1}
+    torch.save({"epoch": 1, "object": object()}, tmp_path / "objects.ckpt")
+    for asked in (None, False, True):
+        with pytest.raises(Exception, match="Weights only load failed"):
+            io.load_checkpoint(tmp_path / "objects.ckpt", weights_only=asked)
