@@ -118,13 +118,17 @@ def test_weights_that_do_not_fit_the_model_are_named(tmp_path: Path) -> None:
         load_fitting_weights(torch.nn.Linear(3, 1), path)
 
 
-def test_checkpoint_io_saves_local_files_itself_and_urls_through_lightning(tmp_path: Path) -> None:
+def test_checkpoint_io_saves_local_files_itself_and_urls_through_lightning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a URL saved as a local path would land here
     io = SafeCheckpointIO()
     io.save_checkpoint({"epoch": 1}, tmp_path / "a.ckpt")
     assert torch.load(tmp_path / "a.ckpt", weights_only=True) == {"epoch": 1}
     io.save_checkpoint({"epoch": 2}, "memory://trainrig-test/b.ckpt")
     with fsspec.open("memory://trainrig-test/b.ckpt", "rb") as file:
         assert torch.load(file, weights_only=True) == {"epoch": 2}
+    assert not (tmp_path / "memory:").exists()
     with pytest.raises(TypeError, match="storage_options"):
         io.save_checkpoint({"epoch": 3}, tmp_path / "c.ckpt", storage_options={"x": 1})
     assert io.load_checkpoint(tmp_path / "a.ckpt") == {"epoch": 1}
