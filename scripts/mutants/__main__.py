@@ -21,7 +21,7 @@ from mutants.targets import TARGETS
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/mutation", description=__doc__)
     parser.add_argument("modules", nargs="*", help="paths from targets.py (default: all)")
-    parser.add_argument("--sample", type=int, default=60, help="most mutants per module")
+    parser.add_argument("--sample", type=int, default=10, help="most mutants per module")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample")
     parser.add_argument("--max-test-seconds", type=float, default=0.5, help="slowest test kept")
     parser.add_argument("--mutant", type=int, action="append", help="run only these numbers")
