@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from trainrig.cli.main import put_project_on_path
 from trainrig.config.errors import ConfigError
-from trainrig.config.project_modules import is_project_module, trusted_modules
+from trainrig.config.project_modules import _installed, is_project_module, trusted_modules
 from trainrig.config.target_allowlist import (
     check_callable_name,
     check_targets,
@@ -88,6 +89,15 @@ def test_installed_packages_under_the_working_directory_are_not_the_projects(
     monkeypatch.syspath_prepend(str(site))
     assert not is_project_module("someones.build_net")
     assert not is_allowed("someones.build_net")
+
+
+def test_files_of_the_python_installation_are_installed(project: Path) -> None:
+    """`_installed` (the module's own helper) on each kind of place, without a project there."""
+    stdlib, purelib = (Path(sysconfig.get_path(kind)) for kind in ("stdlib", "purelib"))
+    assert _installed(stdlib / "json" / "__init__.py")
+    assert _installed(stdlib)
+    assert _installed(purelib / "torch" / "__init__.py")
+    assert not _installed(project / "mypkg" / "__init__.py")
 
 
 def test_a_module_outside_the_working_directory_is_not_the_projects(

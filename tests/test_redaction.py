@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from trainrig.rundir.redaction import RedactingFilter, redacted
+from trainrig.rundir.redaction import RedactingFilter, redact_files, redact_logs, redacted
 from trainrig.rundir.results import write_atomic
 
 from .conftest import CliRunner
@@ -46,6 +47,43 @@ def test_log_records_are_redacted() -> None:
     record = logging.LogRecord("x", logging.INFO, "f", 1, "open %s", (f"pg://u:{SECRET}@h",), None)
     RedactingFilter().filter(record)
     assert record.getMessage() == "open pg://u:***@h"
+
+
+def test_log_records_pass_the_filter_with_or_without_a_password() -> None:
+    for message in (f"pg://u:{SECRET}@h", "no password here"):
+        record = logging.LogRecord("x", logging.INFO, "f", 1, message, None, None)
+        assert RedactingFilter().filter(record) is True  # a filter that drops records loses logs
+
+
+def test_redact_files_rewrites_only_the_files_holding_a_password(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_bytes(f"storage: pg://u:{SECRET}@h/db\n\xff".encode("latin-1"))
+    clean = tmp_path / "overrides.yaml"
+    clean.write_text("- trainer=smoke\n")
+    (tmp_path / "nested").mkdir()  # folders inside are left alone
+    inode = clean.stat().st_ino
+    redact_files(tmp_path)
+    assert (
+        (tmp_path / "config.yaml")
+        .read_text(errors="replace")
+        .startswith("storage: pg://u:***@h/db\n")
+    )
+    assert clean.stat().st_ino == inode  # not rewritten
+    redact_files(tmp_path / "missing")  # a run without `.hydra/`: nothing to do, no error
+
+
+def test_redact_logs_filters_each_root_handler_once() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        redact_logs()
+        redact_logs()
+        logging.getLogger("trainrig.test").warning("storage %s", f"pg://u:{SECRET}@h")
+    finally:
+        root.removeHandler(handler)
+    assert sum(isinstance(f, RedactingFilter) for f in handler.filters) == 1
+    assert stream.getvalue() == "storage pg://u:***@h\n"
 
 
 def _text_files(root: Path) -> dict[Path, str]:

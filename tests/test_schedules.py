@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 import torch
 
+from trainrig.config.errors import ConfigError
 from trainrig.training import schedules
 
 LR = 0.1
@@ -119,3 +121,65 @@ def test_plateau_reduces_after_patience_epochs_without_improvement() -> None:
         config["scheduler"].step(val_loss)
         lrs.append(optimizer.param_groups[0]["lr"])
     assert lrs == pytest.approx([LR, LR, LR, LR, LR / 2, LR / 2])
+
+
+# The defaults are the options' documented schema (`trainrig list`, docs): a change must be
+# deliberate and show up here.
+DEFAULTS = {
+    schedules.build_step: {"step_size": 10, "gamma": 0.5},
+    schedules.build_multistep: {"milestones": (10, 20), "gamma": 0.1},
+    schedules.build_exponential: {"gamma": 0.95},
+    schedules.build_cosine: {"eta_min": 0.0},
+    schedules.build_warmup_cosine: {"warmup_fraction": 0.05, "start_factor": 0.01, "eta_min": 0.0},
+    schedules.build_onecycle: {"pct_start": 0.3, "div_factor": 25.0, "final_div_factor": 1e4},
+    schedules.build_plateau: {"factor": 0.1, "patience": 5, "min_lr": 0.0},
+}
+
+
+@pytest.mark.parametrize("builder", DEFAULTS, ids=[b.__name__ for b in DEFAULTS])
+def test_schedule_defaults(builder: Callable[..., dict[str, Any]]) -> None:
+    parameters = inspect.signature(builder).parameters.values()
+    defaults = {p.name: p.default for p in parameters if p.default is not p.empty}
+    assert defaults == DEFAULTS[builder]
+
+
+def test_milestones_must_be_increasing_epochs() -> None:
+    schedules.milestones_increase([10, 20])
+    for bad in ([], [20, 10], [10, 10]):
+        with pytest.raises(ConfigError, match=r"^scheduler.milestones must list increasing epochs"):
+            schedules.milestones_increase(bad)
+
+
+def test_no_schedule_keeps_the_lr_and_logs_it_each_epoch() -> None:
+    lrs = _lrs(schedules.build_constant, 5)
+    assert lrs == [LR] * 5
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    assert schedules.build_constant(optimizer, 5)["interval"] == "epoch"
+
+
+def test_a_one_step_cosine_run_decays_to_eta_min_in_its_step() -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    scheduler = schedules.build_cosine(optimizer, 1, eta_min=1e-4)["scheduler"]
+    optimizer.step()
+    scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(1e-4, rel=1e-6)
+
+
+def test_plateau_watches_its_metric_strictly_down_to_min_lr() -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    config = schedules.build_plateau(
+        optimizer, 10, monitor="val/acc", mode="max", factor=0.5, patience=0, min_lr=0.03
+    )
+    assert (config["strict"], config["name"]) == (True, "train/lr")
+    for val_acc in [0.5, 0.5, 0.5, 0.5]:
+        optimizer.step()
+        config["scheduler"].step(val_acc)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.03)
+
+
+def test_factors_and_fractions_are_checked_when_a_schedule_is_built() -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    with pytest.raises(ConfigError, match=r"^scheduler\.gamma: must be > 0, got 0"):
+        schedules.build_step(optimizer, 10, gamma=0)
+    with pytest.raises(ConfigError, match=r"^scheduler\.warmup_fraction: must be < 1, got 1"):
+        schedules.build_warmup_cosine(optimizer, 10, warmup_fraction=1)

@@ -13,7 +13,13 @@ from omegaconf import DictConfig, OmegaConf
 from hydra_plugins.trainrig_optuna_sweeper.optuna_sweeper import PRUNERS, SAMPLERS
 from trainrig.config.errors import ConfigError
 from trainrig.config.resolvers import register_resolvers
-from trainrig.config.target_allowlist import check_callable_name, is_allowed, targets_in
+from trainrig.config.target_allowlist import (
+    check_callable_name,
+    check_targets,
+    check_targets_resolve,
+    is_allowed,
+    targets_in,
+)
 from trainrig.config.tree import BUILTIN_CONF_DIR, iter_options
 from trainrig.sweeps.study_loop import check_sweeper_targets
 
@@ -40,8 +46,46 @@ BY_NAME = [
     ("torch.hub.load", False),
     ("torch.utils.cpp_extension.load_inline", False),
     ("torch.ops.load_library", False),
+    ("torch.serialization.load", False),
+    ("torch.jit.load", False),
+    ("torch.package.PackageImporter", False),
+    ("torch.classes.load_library", False),
+    ("torch._ops.ops.load_library", False),
+    ("torch.loader", True),  # a prefix of a code loader's name is not the loader
     ("faulty_model.build", False),
 ]
+
+
+@pytest.mark.parametrize(("target", "allowed"), BY_NAME, ids=[t for t, _ in BY_NAME])
+def test_a_target_is_allowed_or_refused_by_its_name(target: str, allowed: bool) -> None:
+    assert is_allowed(target) is allowed
+
+
+def test_check_targets_refuses_by_name_with_the_key_and_the_ways_out() -> None:
+    evil = {"model": {"head": {"_target_": "os.system"}}}
+    with pytest.raises(ConfigError) as refused:
+        check_targets(evil, allow_any=False, prefix="cfg")
+    message = str(refused.value)
+    assert message.startswith("cfg.model.head._target_: 'os.system' is not under trainrig's")
+    assert "torch, torchvision, kornia" in message
+    assert message.endswith("opt in with allow_any_target=true (only for configs you trust)")
+    check_targets(evil, allow_any=True)  # the opt-in
+    check_targets({"model": {"_target_": "torch.nn.ReLU", "size": None}}, allow_any=False)
+    with pytest.raises(ConfigError, match=r"^m._target_: 'no_such_pkg_x.f': no module"):
+        check_targets({"m": {"_target_": "no_such_pkg_x.f"}}, allow_any=False)
+
+
+def test_check_targets_resolve_imports_outside_targets_only_with_the_opt_in() -> None:
+    outside = {"m": {"_target_": "no_such_pkg_x.f"}}
+    with pytest.raises(ConfigError, match=r"^m._target_: 'no_such_pkg_x.f': no module"):
+        check_targets_resolve(outside, allow_any=True)
+    with pytest.raises(ConfigError, match=r"^p.m._target_: 'no_such_pkg_x.f': no module"):
+        check_targets_resolve(outside, allow_any=False, prefix="p")
+    with pytest.raises(ConfigError, match=r"'torch.os.system' \(which is posix.system\)"):
+        check_targets_resolve({"_target_": "torch.os.system"}, allow_any=False)
+    check_targets_resolve({"_target_": "torch.os.system"}, allow_any=True)  # the user's call
+    check_targets_resolve({"_target_": "torch.nn.NoSuchLayer"}, allow_any=False)  # instantiate says
+
 
 # Names under an allowed module whose object lives elsewhere: refused once resolved.
 RESOLVED_ELSEWHERE = [
@@ -78,6 +122,9 @@ def test_targets_are_found_at_any_depth_with_their_full_key() -> None:
         ("logger.csv._target_", "e.f"),
         ("callbacks[0]._target_", "g.h"),
         ("callbacks[1].nested[0]._target_", "i.j"),
+    ]
+    assert list(targets_in({"_target_": "a.b", "x": {"_target_": None}}, "hydra.sweeper")) == [
+        ("hydra.sweeper._target_", "a.b")
     ]
 
 

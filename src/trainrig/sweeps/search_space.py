@@ -103,7 +103,8 @@ def legacy_search_space(nodes: Mapping[str, Any]) -> dict[str, Any]:
 
     built: dict[str, Any] = {}
     for key, node in nodes.items():
-        kind = node.get("type") if isinstance(node, Mapping) else None
+        node = node if isinstance(node, Mapping) else {}  # a plain value: "got None" below
+        kind = node.get("type")
         step, log = node.get("step"), bool(node.get("log", False))
         if kind == "categorical":
             built[key] = CategoricalDistribution(list(node["choices"]))

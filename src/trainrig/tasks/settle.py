@@ -45,7 +45,7 @@ def mode_of(metric: str, config: Any) -> str | None:
 def settle_metrics(cfg: DictConfig) -> None:
     """Fill `checkpoint.monitor`, `checkpoint.mode` and `optimized_metric` where null."""
     checkpoint = cfg.get("checkpoint")
-    if checkpoint is None:
+    if not isinstance(checkpoint, DictConfig):  # none, or not a mapping: validate names it
         return
     kind = task_kind(cfg)
     if kind != USER_MODULE:

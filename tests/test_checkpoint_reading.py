@@ -1,0 +1,138 @@
+"""Reading checkpoints in process (rundir/checkpoints.py, rundir/checkpoint_io.py): plain data
+only, pickled objects refused or (trusted) copied to plain data, foreign and damaged files named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fsspec
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+from trainrig.config.errors import ConfigError
+from trainrig.rundir.checkpoint_io import SafeCheckpointIO
+from trainrig.rundir.checkpoints import (
+    TRUSTED_COPY,
+    load_config_from_checkpoint,
+    load_fitting_weights,
+    read_checkpoint,
+    read_trainrig_checkpoint,
+    vetted_checkpoint,
+)
+from trainrig.training.callbacks.config_in_checkpoint import CONFIG_KEY
+
+CONFIG = {"model": {"_target_": "torch.nn.Linear", "in_features": 2, "out_features": 1}}
+
+
+def _saved(folder: Path, name: str, checkpoint: object) -> Path:
+    path = folder / name
+    torch.save(checkpoint, path)
+    return path
+
+
+def _plain(folder: Path, config: object = CONFIG) -> Path:
+    state = torch.nn.Linear(2, 1).state_dict()
+    return _saved(folder, "plain.ckpt", {"state_dict": state, CONFIG_KEY: config, "epoch": 3})
+
+
+def _pickled(folder: Path) -> Path:
+    """A legacy checkpoint: its config is a pickled DictConfig object."""
+    checkpoint = {
+        "state_dict": {},
+        CONFIG_KEY: OmegaConf.create(CONFIG),
+        "epoch": 4,
+        "global_step": 40,
+        "pytorch-lightning_version": "2.5.0",
+        "loops": object(),
+    }
+    return _saved(folder, "legacy.ckpt", checkpoint)
+
+
+def test_a_plain_trainrig_checkpoint_reads_with_its_config(tmp_path: Path) -> None:
+    path = _plain(tmp_path)
+    assert read_trainrig_checkpoint(path, "init_from.path")["epoch"] == 3
+    assert OmegaConf.to_container(load_config_from_checkpoint(path)) == CONFIG
+    assert vetted_checkpoint(path, trust=False, allow_any_target=False, run_dir=tmp_path) == path
+
+
+def test_pickled_objects_are_refused_with_the_way_out_for_the_key(tmp_path: Path) -> None:
+    path = _pickled(tmp_path)
+    with pytest.raises(ConfigError, match=r"^ckpt_path: .* holds pickled .*pass trust_checkpoint"):
+        read_checkpoint(path)
+    with pytest.raises(ConfigError, match=r"^init_from\.path: .*`trainrig eval ckpt_path="):
+        read_checkpoint(path, "init_from.path")
+    with pytest.raises(ConfigError, match=r"^ckpt_path: .* holds pickled"):
+        vetted_checkpoint(path, trust=False, allow_any_target=False, run_dir=tmp_path)
+
+
+def test_a_trusted_legacy_checkpoint_is_copied_to_plain_data(tmp_path: Path) -> None:
+    path = _pickled(tmp_path)
+    copy = vetted_checkpoint(path, trust=True, allow_any_target=False, run_dir=tmp_path / "run")
+    assert copy == tmp_path / "run" / TRUSTED_COPY
+    plain = torch.load(copy, weights_only=True)
+    assert plain == {  # the keys eval and compress read, the config as a dict; no loops
+        "state_dict": {},
+        CONFIG_KEY: CONFIG,
+        "epoch": 4,
+        "global_step": 40,
+        "pytorch-lightning_version": "2.5.0",
+    }
+    not_a_dict = _saved(tmp_path, "list.ckpt", [object()])
+    with pytest.raises(ConfigError, match=r"^ckpt_path: .*list\.ckpt holds a list, not a dict$"):
+        vetted_checkpoint(not_a_dict, trust=True, allow_any_target=False, run_dir=tmp_path)
+
+
+def test_a_stored_config_naming_outside_code_is_refused_unless_opted_in(tmp_path: Path) -> None:
+    path = _plain(tmp_path, {"model": {"_target_": "os.system"}})
+    with pytest.raises(ConfigError, match=r"^ckpt_path: the config stored in .* has model\._t"):
+        vetted_checkpoint(path, trust=False, allow_any_target=False, run_dir=tmp_path)
+    assert vetted_checkpoint(path, trust=False, allow_any_target=True, run_dir=tmp_path) == path
+
+
+def test_foreign_missing_and_damaged_files_are_named(tmp_path: Path) -> None:
+    key = "init_from.path"
+    with pytest.raises(ConfigError, match=rf"^{key}: no checkpoint file at .*nowhere\.ckpt"):
+        read_trainrig_checkpoint(tmp_path / "nowhere.ckpt", key)
+    foreign = _saved(tmp_path, "foreign.ckpt", {"weights": torch.zeros(1)})
+    with pytest.raises(ConfigError, match=rf"^{key}: .* was not written by `trainrig train`"):
+        read_trainrig_checkpoint(foreign, key)
+    no_weights = _saved(tmp_path, "no_weights.ckpt", {CONFIG_KEY: CONFIG})
+    with pytest.raises(ConfigError, match=rf"^{key}: .* holds no weights \(no 'state_dict'\)"):
+        read_trainrig_checkpoint(no_weights, key)
+    cut = tmp_path / "cut.ckpt"
+    cut.write_bytes(_plain(tmp_path).read_bytes()[:300])
+    with pytest.raises(ConfigError, match=r"^ckpt_path: cannot read .*cut\.ckpt as a checkpoint"):
+        read_checkpoint(cut)
+    with pytest.raises(ConfigError, match=r"was not written by `trainrig train`"):
+        load_config_from_checkpoint(_saved(tmp_path, "tensor.ckpt", torch.zeros(1)))
+
+
+def test_weights_that_do_not_fit_the_model_are_named(tmp_path: Path) -> None:
+    path = _plain(tmp_path)
+    model = torch.nn.Linear(2, 1)
+    load_fitting_weights(model, path)
+    expected = torch.load(path, weights_only=True)["state_dict"]["weight"]
+    assert torch.equal(model.weight, expected)
+    with pytest.raises(ConfigError, match=r"^ckpt_path: the weights in .* do not fit .*\(size"):
+        load_fitting_weights(torch.nn.Linear(3, 1), path)
+
+
+def test_checkpoint_io_saves_local_files_itself_and_urls_through_lightning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a URL saved as a local path would land here
+    io = SafeCheckpointIO()
+    io.save_checkpoint({"epoch": 1}, tmp_path / "a.ckpt")
+    assert torch.load(tmp_path / "a.ckpt", weights_only=True) == {"epoch": 1}
+    io.save_checkpoint({"epoch": 2}, "memory://trainrig-test/b.ckpt")
+    with fsspec.open("memory://trainrig-test/b.ckpt", "rb") as file:
+        assert torch.load(file, weights_only=True) == {"epoch": 2}
+    assert not (tmp_path / "memory:").exists()
+    with pytest.raises(TypeError, match="storage_options"):
+        io.save_checkpoint({"epoch": 3}, tmp_path / "c.ckpt", storage_options={"x": 1})
+    assert io.load_checkpoint(tmp_path / "a.ckpt") == {"epoch": 1}
+    torch.save({"epoch": 1, "object": object()}, tmp_path / "objects.ckpt")
+    for asked in (None, False, True):
+        with pytest.raises(Exception, match="Weights only load failed"):
+            io.load_checkpoint(tmp_path / "objects.ckpt", weights_only=asked)

@@ -1,0 +1,160 @@
+"""A builder's signature as its option's schema (config/signature.py, config/node_check.py,
+config/validate.py), checked in process: defaults, each kind of bad value and its message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+import pytest
+from annotated_types import Ge, Gt, Le, Lt
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
+
+from trainrig.config.errors import ConfigError
+from trainrig.config.resolvers import register_resolvers
+from trainrig.config.signature import check_arguments, defaults, option
+from trainrig.config.tree import BUILTIN_CONF_DIR
+from trainrig.config.validate import check_component, resolved, validate
+
+
+def _wide_max(width: int, mode: str, **_: Any) -> None:
+    if width > 100 and mode == "max":
+        raise ConfigError("demo: a width above 100 needs mode=min")
+
+
+@option("demo", rule=_wide_max)
+def build_demo(
+    runtime: int,
+    /,
+    name: str,
+    width: Annotated[int, Gt(0)] = 8,
+    rate: Annotated[float, Ge(0), Lt(1)] = 0.5,
+    top: Annotated[float, Le(1)] = 1.0,
+    mode: Literal["min", "max"] = "min",
+    sizes: Sequence[Annotated[int, Ge(1)]] = (1, 2),
+    scale: float | None = None,
+) -> dict[str, Any]:
+    """A demo option: every kind of constraint a signature can hold."""
+    return {"width": width, "sizes": sizes}
+
+
+def test_defaults_are_the_signatures_with_required_keys_as_missing() -> None:
+    assert defaults(build_demo) == {
+        "name": "???",
+        "width": 8,
+        "rate": 0.5,
+        "top": 1.0,
+        "mode": "min",
+        "sizes": [1, 2],
+        "scale": None,
+    }
+
+
+def test_values_on_each_bound_pass() -> None:
+    edge = {"name": "a", "width": 1, "rate": 0.0, "top": 1.0, "mode": "max", "sizes": [1]}
+    check_arguments("demo", build_demo, edge)
+    check_arguments("demo", build_demo, {**edge, "rate": 0.99, "scale": 2.5, "width": 100})
+    assert build_demo(0, name="a", width=3) == {"width": 3, "sizes": (1, 2)}
+
+
+BAD = [
+    (
+        {"widht": 1},
+        r"demo\.widht: unknown key\. Allowed keys: name, width, rate, top, mode, sizes, scale$",
+    ),
+    ({"width": "wide"}, r"demo\.width: expected int, got 'wide'$"),
+    ({"scale": "big"}, r"demo\.scale: expected float or null, got 'big'$"),
+    ({"width": 0}, r"demo\.width: must be > 0, got 0$"),
+    ({"rate": -0.1}, r"demo\.rate: must be >= 0, got -0\.1$"),
+    ({"rate": 1.0}, r"demo\.rate: must be < 1, got 1\.0$"),
+    ({"top": 1.5}, r"demo\.top: must be <= 1, got 1\.5$"),
+    ({"rate": float("inf")}, r"demo\.rate: must be a finite number, got inf$"),
+    ({"mode": "avg"}, r"demo\.mode: 'avg' is not allowed; choose one of min, max$"),
+    ({"sizes": [1, 0]}, r"demo\.sizes: must be >= 1, got 0$"),
+    ({"width": 101, "mode": "max"}, r"demo: a width above 100 needs mode=min$"),
+]
+
+
+@pytest.mark.parametrize(("values", "message"), BAD, ids=[m[:20] for _, m in BAD])
+def test_each_bad_value_is_one_clear_error(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{message}"):
+        check_arguments("demo", build_demo, {"name": "a", **values})
+
+
+def test_a_missing_required_value_and_a_top_level_key_are_named() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^demo\.name: a value is required \(set demo\.name=\.\.\.\)$"
+    ):
+        check_arguments("demo", build_demo, {})
+    with pytest.raises(ConfigError, match=r"^width: must be > 0, got 0$"):
+        check_arguments("", build_demo, {"name": "a", "width": 0})
+    with pytest.raises(ConfigError, match=r"^demo\.width: must be > 0"):
+        build_demo(0, name="a", width=0)  # a Python call is checked as a config is
+
+
+def test_a_component_node_needs_a_mapping_with_a_string_target() -> None:
+    check_component("scheduler", None)  # switched off
+    check_component("scheduler", {})
+    check_component("model", {"_target_": "mypkg.build", "anything": 1})  # not trainrig's: as is
+    with pytest.raises(ConfigError, match=r"^model: expected a mapping of options, got 3$"):
+        check_component("model", 3)
+    with pytest.raises(
+        ConfigError, match=r"^model: an option needs `_target_` .*; keys given: a, b$"
+    ):
+        check_component("model", {"b": 1, "a": 2})
+    with pytest.raises(ConfigError, match=r"^model\._target_: expected the dotted name .*got 5$"):
+        check_component("model", {"_target_": 5})
+    step = "trainrig.training.schedules.build_step"
+    check_component("scheduler", {"_target_": step, "_partial_": True, "step_size": 1})
+    with pytest.raises(ConfigError, match=r"^scheduler\.step_size: must be >= 1, got 0$"):
+        check_component("scheduler", {"_target_": step, "_partial_": True, "step_size": 0})
+
+
+def test_a_broken_interpolation_names_its_key() -> None:
+    cfg = OmegaConf.create({"a": 1, "b": "${nowhere}"})
+    with pytest.raises(ConfigError, match=r"^b: .*; fix that \$\{\.\.\.\} interpolation"):
+        resolved(cfg)
+    assert resolved(OmegaConf.create({"a": 1, "b": "${a}"})) == {"a": 1, "b": 1}
+
+
+@pytest.fixture(scope="module")
+def composed() -> DictConfig:
+    """The `train` config with trainer=smoke, composed once for the tests below."""
+    register_resolvers()
+    with initialize_config_dir(config_dir=str(BUILTIN_CONF_DIR), version_base="1.3"):
+        return compose(config_name="train", overrides=["trainer=smoke"])
+
+
+def test_validate_expands_init_from_a_path(composed: DictConfig) -> None:
+    cfg = composed.copy()
+    cfg.init_from = "/runs/a/best.ckpt"  # short for init_from.path
+    values = validate(cfg)
+    assert values["init_from"] == {"path": "/runs/a/best.ckpt", "strict": False, "freeze": []}
+
+
+STEP = {"_target_": "trainrig.training.schedules.build_step", "_partial_": True}
+INVALID = [
+    ("optimizer.lr", -1, r"^optimizer\.lr: must be > 0, got -1"),
+    ("trainer.max_epochs", 0, r"^trainer\.max_epochs: must be >= 1, got 0"),
+    (
+        "callbacks",
+        {"extra": {"_target_": "pytorch_lightning.Trainer", "nope": 1}},
+        r"^callbacks\.extra\.nope: unknown key",
+    ),
+    ("seedx", 1, r"^seedx: unknown key"),
+    ("model._target_", "os.system", r"^model\._target_: 'os\.system' is not under"),
+    ("scheduler", {**STEP, "step_size": 0}, r"^scheduler\.step_size: must be >= 1, got 0"),
+    ("repeat", 3, r"^repeat: expected a mapping of options, got 3"),
+    ("checkpoint", 3, r"^early_stopping\.monitor: .*node `checkpoint` is not a container"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "message"), INVALID, ids=[c[0] for c in INVALID])
+def test_validate_names_the_bad_key_of_a_composed_config(
+    composed: DictConfig, key: str, value: object, message: str
+) -> None:
+    cfg = composed.copy()
+    OmegaConf.update(cfg, key, value, merge=False, force_add=True)
+    with pytest.raises(ConfigError, match=message):
+        validate(cfg)
