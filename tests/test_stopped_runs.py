@@ -159,3 +159,59 @@ def test_resume_names_a_damaged_last_checkpoint_and_the_ways_out(
     assert stderr.startswith(f"trainrig: error: resume=auto: {last} is damaged"), stderr
     assert f"cp {copy / 'checkpoints' / 'best.ckpt'} {last}" in stderr
     assert f"rm {last}" in stderr
+
+
+# A callback of the project's own: SIGKILL once, when `epoch` ends, after its validation was
+# logged and before last.ckpt is saved for it (Lightning calls checkpoint callbacks last).
+KILLER = """
+import os
+import signal
+from pathlib import Path
+
+from pytorch_lightning.callbacks import Callback
+
+
+class KillOnce(Callback):
+    def __init__(self, epoch: int, done: str) -> None:
+        self.epoch, self.done = epoch, Path(done)
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.current_epoch == self.epoch and not self.done.exists():
+            self.done.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_run_killed_between_logging_and_checkpoint_resumes_to_each_epoch_once_in_every_logger(
+    tmp_path: Path,
+) -> None:
+    from mlflow.tracking import MlflowClient
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from trainrig.training.loggers.mlflow_logger import local_tracking_uri
+
+    (tmp_path / "killer.py").write_text(KILLER)
+    run_dir = tmp_path / "run"
+    killed = _start(
+        tmp_path, "train", *RUN, "trainer.max_epochs=3", "logger=[csv,tensorboard,mlflow]",
+        f"+callbacks.kill={{_target_:killer.KillOnce,epoch:1,done:'{tmp_path / 'killed'}'}}",
+        "hydra.run.dir=run",
+    )  # fmt: skip
+    _, stderr = killed.communicate(timeout=180)
+    assert killed.returncode == -signal.SIGKILL, stderr
+    assert torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 0
+    assert _validated_epochs(run_dir) == [0, 1]  # epoch 1 was logged, its checkpoint not saved
+    resumed = _start(tmp_path, "resume", str(run_dir))
+    _, stderr = resumed.communicate(timeout=180)
+    assert resumed.returncode == 0, stderr
+
+    epoch_ends = [5, 11, 17]  # the step each epoch's figures are logged at: 6 steps an epoch
+    assert _validated_epochs(run_dir) == [0, 1, 2]
+    events = EventAccumulator(str(run_dir / "tensorboard"))  # all its event files, in order
+    events.Reload()
+    client = MlflowClient(tracking_uri=local_tracking_uri(run_dir))
+    (run,) = client.search_runs([client.get_experiment_by_name("trainrig").experiment_id])
+    for metric in ("val/acc", "train/loss"):
+        assert [event.step for event in events.Scalars(metric)] == epoch_ends, metric
+        history = client.get_metric_history(run.info.run_id, metric)
+        assert sorted(m.step for m in history) == epoch_ends, metric

@@ -108,7 +108,9 @@ def _default_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["kill-9", "ctrl-c"])
+@pytest.mark.parametrize(
+    "stop", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM], ids=["kill-9", "ctrl-c", "sigterm"]
+)
 def test_a_sweep_stopped_mid_trial_resumes_to_exactly_n_trials(
     stop: signal.Signals, tmp_path: Path
 ) -> None:
@@ -145,17 +147,23 @@ def test_a_sweep_stopped_mid_trial_resumes_to_exactly_n_trials(
     try:
         _wait_for(mid_trial, timeout=240)
         sweep.send_signal(stop)
-        assert sweep.wait(timeout=60) != 0
+        status = sweep.wait(timeout=60)
     finally:
         sweep.kill()
         sweep.wait()
         log.close()
+    # 128 + N, as a shell reports it: said by the trial (StopOnSignal), or by the signal itself
+    # when it came between two trials; kill -9 ends the process at once
+    said = (tmp_path / "sweep.log").read_text()
+    assert status in ({-stop} if stop == signal.SIGKILL else {-stop, 128 + stop}), said
     killed = [
         t.number
         for t in optuna.load_study(study_name="trainrig", storage=storage).trials
         if t.state == TrialState.RUNNING
     ]
     assert len(killed) <= 1  # none if the signal came between two trials
+    if status == 128 + stop:  # the trial it stopped says so and is not counted finished
+        assert f"interrupted by {stop.name}" in said and len(killed) == 1, said
     resumed = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )

@@ -43,6 +43,7 @@ from trainrig.training.finetune import finetune
 from trainrig.training.hooks import AfterFit, CompressionMethod, CompressionRun
 from trainrig.training.init_from import initialize
 from trainrig.training.known_noise import silence_known_noise
+from trainrig.training.loggers.held_metrics import ReleaseCoveredMetrics
 from trainrig.training.loggers.resumable_csv import KeepRecordsOfResumedSteps
 from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
 from trainrig.training.run_callbacks import (
@@ -94,7 +95,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         extra.append(ScheduleFollowsRunLength())
     if cfg.get("on_nonfinite_loss", "stop") == "stop":
         extra.append(StopOnNonFiniteLoss())
-    extra.append(KeepRecordsOfResumedSteps())
+    extra += [KeepRecordsOfResumedSteps(), ReleaseCoveredMetrics()]  # each step logged once
     stop = StopOnSignal(run_dir / LAST_CHECKPOINT, _how_to_go_on(run_dir))
     extra.append(stop)
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, chosen, extra), data)

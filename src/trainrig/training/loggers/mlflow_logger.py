@@ -14,7 +14,7 @@ from trainrig.config.optional_packages import require_extra
 from trainrig.config.signature import option
 
 if TYPE_CHECKING:
-    from pytorch_lightning.loggers import MLFlowLogger
+    from trainrig.training.loggers.held_metrics import HeldMLFlowLogger
 
 LOCAL_STORE_DIR = "mlflow"
 
@@ -38,12 +38,14 @@ def build_mlflow_logger(
     tracking_uri: str | None = None,
     artifact_location: str | None = None,
     tags: dict[str, str] | None = None,
-) -> MLFlowLogger:
-    """Lightning's MLFlowLogger; without `tracking_uri` (else any MLflow URI, http://host:5000),
-    an SQLite store in `<save_dir>/mlflow/`; `run_name` null: the run directory's name;
-    `artifact_location` null: `<save_dir>/mlflow/artifacts` locally, the server's choice else."""
+) -> HeldMLFlowLogger:
+    """Lightning's MLFlowLogger, holding a step's metrics until a checkpoint covers it (a
+    resumed run logs each step once: held_metrics.py); without `tracking_uri` (else any MLflow
+    URI, http://host:5000), an SQLite store in `<save_dir>/mlflow/`; `run_name` null: the run
+    directory's name; `artifact_location` null: `<save_dir>/mlflow/artifacts` locally, the
+    server's choice else."""
     require_extra("mlflow", "mlflow", "logger=mlflow")
-    from pytorch_lightning.loggers import MLFlowLogger
+    from trainrig.training.loggers.held_metrics import HeldMLFlowLogger
 
     run_dir = Path(save_dir)
     if tracking_uri is None:
@@ -52,7 +54,7 @@ def build_mlflow_logger(
         if artifact_location is None:
             artifact_location = str((run_dir / LOCAL_STORE_DIR / "artifacts").resolve())
     run_name = run_name or run_dir.name
-    return MLFlowLogger(
+    return HeldMLFlowLogger(
         experiment_name=experiment_name,
         run_name=run_name,
         tracking_uri=tracking_uri,

@@ -3,7 +3,9 @@ the resumed checkpoint go (they are trained again), so every epoch appears exact
 
 Lightning's CSV writer deletes `metrics.csv` when it starts in a folder that holds one (it warns
 so); this writer keeps the file and its header, and `KeepRecordsOfResumedSteps` cuts it at the
-restored global step before training logs anything.
+restored global step before training logs anything. It cuts TensorBoard's record at that step
+too, as SummaryWriter's `purge_step` does; MLflow's, which cannot be cut, is held instead
+(held_metrics.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 from lightning_fabric.loggers.logger import rank_zero_experiment
 from pytorch_lightning.callbacks import Callback
-from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 
 from trainrig.rundir.results import write_atomic
@@ -79,12 +81,21 @@ class ResumableCSVLogger(CSVLogger):
 
 
 class KeepRecordsOfResumedSteps(Callback):
-    """Before training logs anything, cut every resumable CSV log at the restored step."""
+    """Before training logs anything, cut the CSV and TensorBoard logs at the restored step."""
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Rows of steps at or after the restored global step (0 for a new run) go."""
+        """Rows of steps at or after the restored global step (0 for a new run) go; TensorBoard
+        events from that step on are hidden by a restart marker at that step, which its readers
+        honour (SummaryWriter's `purge_step`, set here on the logger's open writer: the writer
+        reopens its file with the marker on its next write)."""
+        if not trainer.is_global_zero:
+            return
         for logger in trainer.loggers:
-            if isinstance(logger, ResumableCSVLogger) and trainer.is_global_zero:
+            if isinstance(logger, ResumableCSVLogger):
                 writer = logger.experiment
                 if isinstance(writer, AppendingWriter):
                     writer.keep_steps_before(trainer.global_step)
+            elif isinstance(logger, TensorBoardLogger) and trainer.global_step > 0:
+                summary_writer = logger.experiment
+                summary_writer.purge_step = trainer.global_step
+                summary_writer.close()
