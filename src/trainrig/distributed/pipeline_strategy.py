@@ -241,6 +241,11 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
         """The whole module's state (every stage's layers), on every process."""
         return self._gathered_state()
 
+    def whole_module_state(self) -> dict[str, Tensor]:
+        """The whole module's state on every process: early stopping's best weights are the
+        whole model's, as the checkpoint's are, and load into every stage."""
+        return self._gathered_state()
+
     def _gathered_state(self) -> dict[str, Any]:
         assert self.lightning_module is not None
         local = {k: v.detach().cpu() for k, v in self.lightning_module.state_dict().items()}
