@@ -18,6 +18,7 @@ import compression
 import data_parallel
 import launchers
 import own_module
+import pipeline
 import sweeps
 import train_loop
 from result import Result
@@ -40,6 +41,8 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     "sweep_workers_mlp": sweeps.measure_workers_mlp,
     "sweep_in_flight": launchers.measure_in_flight,
     "ddp_throughput": data_parallel.measure_throughput,
+    "pipeline_throughput": pipeline.measure_throughput,
+    "pipeline_memory": pipeline.measure_memory,
 }
 
 

@@ -9,6 +9,7 @@ from trainrig.config.errors import ConfigError
 from trainrig.distributed.pipeline_split import stage_layers, stage_starts
 from trainrig.models.cnn import build_cnn
 from trainrig.models.resnet import build_resnet
+from trainrig.models.resnet_block import BasicBlock
 
 
 class Branching(nn.Module):
@@ -44,11 +45,21 @@ def test_balanced_stages_hold_every_parameter_once_and_the_largest_is_as_small_a
         assert max(sizes) == min(max(_sizes(model, [0, cut])) for cut in cuts)
 
 
-def test_resnet_cuts_between_its_blocks() -> None:
+@pytest.mark.parametrize("stages", [2, 3])
+def test_resnet_cuts_between_its_residual_blocks_balanced(stages: int) -> None:
+    """A residual block's skip connection stays inside one stage: the cuts are between the
+    top-level blocks, and for 2 stages no other cut makes the largest stage smaller."""
     model = build_resnet((1, 8, 8), 10)
-    starts = stage_starts(model, 2, None)
-    assert len(starts) == 2 and starts[0] == 0
-    assert _sizes(model, starts)[0] > 0
+    starts = stage_starts(model, stages, None)
+    blocks = [i for i, layer in enumerate(model) if isinstance(layer, BasicBlock)]
+    assert len(starts) == stages and starts[0] == 0
+    assert set(starts[1:]) <= set(blocks)  # each stage after the first begins with a block
+    sizes = _sizes(model, starts)
+    assert sum(sizes) == sum(p.numel() for p in model.parameters())
+    assert all(size > 0 for size in sizes)
+    if stages == 2:
+        cuts = [i for i, layer in enumerate(model) if i and not getattr(layer, "inplace", False)]
+        assert max(sizes) == min(max(_sizes(model, [0, cut])) for cut in cuts)
 
 
 def test_given_cuts_are_used_and_checked() -> None:

@@ -96,7 +96,7 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
         self.split_at = list(split_at) if split_at is not None else None
         self._whole: nn.Sequential | None = None  # the module's model, its other stages on meta
         self._names: list[str] = []  # the whole model's parameter names, in its order
-        self._schedule: Any = None
+        self._schedules: dict[int, Any] = {}  # by batch size: a stage's buffers have one shape
         self._target: Tensor | None = None  # the batch's targets, during a step
         self._training_step = False
         self._gradients: list[tuple[Tensor, Tensor | None]] = []
@@ -120,7 +120,7 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
         assert self.model is not None
         self.precision_plugin.convert_module(self.model)
         self.model_to_device()
-        self._build_schedule()
+        self._schedules = {}  # built per batch size, at its first batch
         if trainer.state.fn == TrainerFn.FITTING:
             self.setup_optimizers(trainer)
         self.setup_precision_plugin()
@@ -165,9 +165,16 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
             sum(p.numel() for p in module.model.parameters()),
         )  # fmt: skip
 
-    def _build_schedule(self) -> None:
+    def _schedule_for(self, batch: int) -> Any:
+        """The schedule for batches of `batch` samples. A stage sizes its receive buffers from
+        its first micro-batch, so micro-batches must be of one size and a batch of another size
+        (an epoch's last, smaller one) gets its own stage and schedule over the same layers: in
+        as many equal micro-batches as divide it, at most `micro_batches` (57 samples: 3 of 19;
+        GPipe's order where 1F1B needs more micro-batches than that)."""
         from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
 
+        if batch in self._schedules:
+            return self._schedules[batch]
         module = self._module()
         stage = PipelineStage(
             nn.Sequential(OrderedDict(module.model.named_children())),
@@ -175,14 +182,17 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
             num_stages=self.world_size,
             device=self.root_device,
         )
-        kind = ScheduleGPipe if self.schedule_name == "gpipe" else Schedule1F1B
+        parts = max(n for n in range(1, self.micro_batches + 1) if batch % n == 0)
+        gpipe = self.schedule_name == "gpipe" or parts < self.world_size
+        kind = ScheduleGPipe if gpipe else Schedule1F1B
 
         def loss(output: Tensor, target: Tensor) -> Tensor:
             if self._target is None:  # predicting: nothing to compare with
                 return output.new_zeros(())
             return module.task.loss(module.output_scale(output), target)  # type: ignore[no-any-return]
 
-        self._schedule = kind(stage, n_microbatches=self.micro_batches, loss_fn=loss)
+        self._schedules[batch] = kind(stage, n_microbatches=parts, loss_fn=loss)
+        return self._schedules[batch]
 
     def _run(self, x: Tensor) -> Tensor:
         """The whole model's output for `x`, through the pipeline; the same on every stage."""
@@ -199,12 +209,12 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
             parameters = list(self.lightning_module.parameters())
             for parameter in parameters:
                 parameter.grad = None
-            output = self._schedule.step(*inputs, target=target)
+            output = self._schedule_for(len(x)).step(*inputs, target=target)
             self._gradients = [(p, p.grad) for p in parameters]
             for parameter in parameters:
                 parameter.grad = None
         else:
-            output = self._schedule.eval(*inputs, target=target)
+            output = self._schedule_for(len(x)).eval(*inputs, target=target)
         box = [output.detach().cpu() if last else None]
         torch.distributed.broadcast_object_list(box, src=self.world_size - 1)
         assert isinstance(box[0], Tensor)
@@ -239,6 +249,11 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
 
     def lightning_module_state_dict(self) -> dict[str, Any]:
         """The whole module's state (every stage's layers), on every process."""
+        return self._gathered_state()
+
+    def whole_module_state(self) -> dict[str, Tensor]:
+        """The whole module's state on every process: early stopping's best weights are the
+        whole model's, as the checkpoint's are, and load into every stage."""
         return self._gathered_state()
 
     def _gathered_state(self) -> dict[str, Any]:
@@ -281,5 +296,5 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
                 layer.to_empty(device="cpu")
             module.model = self._whole
             module.load_state_dict(whole)
-        self._schedule = None
+        self._schedules = {}
         super().teardown()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pytorch_lightning as pl
 import torch
@@ -10,6 +10,22 @@ from pytorch_lightning.callbacks import EarlyStopping as LightningEarlyStopping
 from torch import Tensor
 
 from trainrig.models.tensor_parallel import load_whole_state, whole_state
+
+
+@runtime_checkable
+class GathersWholeState(Protocol):
+    """A strategy whose processes each hold part of the model (strategy=pipeline's stages)."""
+
+    def whole_module_state(self) -> dict[str, Tensor]:
+        """The whole module's state on every process (a collective)."""
+        ...
+
+
+def _whole_state(trainer: pl.Trainer) -> dict[str, Tensor]:
+    """The whole model's weights, whichever process holds which of its layers."""
+    if isinstance(trainer.strategy, GathersWholeState):
+        return trainer.strategy.whole_module_state()
+    return whole_state(trainer.lightning_module)
 
 
 class EarlyStopping(LightningEarlyStopping):
@@ -39,7 +55,7 @@ class EarlyStopping(LightningEarlyStopping):
             return
         self.best_epoch = trainer.current_epoch
         if self.restore_best:
-            self._best_weights = whole_state(trainer.lightning_module)
+            self._best_weights = _whole_state(trainer)
 
     def forget_best(self) -> None:
         """Start again as if no epoch had been seen (the model changed, e.g. it was pruned)."""
