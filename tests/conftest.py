@@ -40,6 +40,24 @@ def run_trainrig(
     )
 
 
+@pytest.fixture(autouse=True)
+def torch_determinism_restored() -> Iterator[None]:
+    """Each test ends with torch's global deterministic-algorithms switch as it found it: an
+    in-process run with `trainer.deterministic=true` turns it on for the whole process, and
+    some kernels (int8 resize) refuse to run under it."""
+    torch = sys.modules.get("torch")  # not imported here: some tests check what is imported
+    before = (False, False)
+    if torch is not None:
+        before = (
+            torch.are_deterministic_algorithms_enabled(),
+            torch.is_deterministic_algorithms_warn_only_enabled(),
+        )
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+
+
 @pytest.fixture
 def trainrig_cli() -> CliRunner:
     """The `trainrig` command, run as a real subprocess."""

@@ -201,6 +201,7 @@ def test_exceptions_nan_and_out_of_memory_fail_their_trials_and_the_sweep_comple
         "hydra.sweeper.n_trials=4",
         "hydra.sweeper.direction=minimize", "optimized_metric=val/loss",
         "hydra.sweeper.max_failure_rate=1.0", "model.fault=none,error,oom,nan_weights",
+        "on_nonfinite_loss=continue",  # on to a nan objective (stop: tests/test_failing_runs)
         cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -159,7 +159,7 @@ def test_a_password_redacted_in_the_saved_config_still_matches(tmp_path: Path) -
 
     url = "postgresql://trainer:s3cret@127.0.0.1/runs"
     (tmp_path / "checkpoints").mkdir()
-    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
+    torch.save({"epoch": 0}, tmp_path / "checkpoints" / "last.ckpt")  # a whole checkpoint file
     (tmp_path / "config.yaml").write_text("tracking: postgresql://trainer:***@127.0.0.1/runs\n")
     wanted = OmegaConf.create({"tracking": url, "resume": "auto"})
     assert checkpoint_to_resume(wanted, tmp_path) == tmp_path / "checkpoints" / "last.ckpt"

@@ -101,9 +101,9 @@ class ChannelPruning(CompressionSteps):
         with eval_mode(model):
             expected = model(example).shape
         try:
-            if self.criterion == "taylor":  # any gradients will do for a trial
-                with eval_mode(model):
-                    model(example).sum().backward()
+            if self.criterion == "taylor":  # any non-zero gradients will do for a trial
+                with eval_mode(model):  # (a constant example's are zero: global ranks none)
+                    model(example.new_empty(example.shape).normal_()).square().sum().backward()
             self.prune(model, example, self.amount)
             with eval_mode(model):
                 shape = model(example).shape

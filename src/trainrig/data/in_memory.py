@@ -102,14 +102,24 @@ class InMemoryDataModule(pl.LightningDataModule):
         device = self.trainer.strategy.root_device
         self.splits = {k: (x.to(device), y.to(device)) for k, (x, y) in self.splits.items()}
 
+    def _overfitting(self) -> bool:
+        """`trainer.overfit_batches` (debug=overfit): the same batches every epoch."""
+        overfit = getattr(self.trainer, "overfit_batches", 0)  # set by Lightning, not typed
+        return bool(overfit)
+
     def _batches(self, split: str, training: bool) -> Sampler[list[int]]:
         size = len(self.splits[split][1])
+        shuffled = training and not self._overfitting()
         return sharded_batches(
-            self.trainer, size, self.batch_size, self.batch_size_scope, training, self.shuffle_seed
+            self.trainer, size, self.batch_size, self.batch_size_scope, shuffled, self.shuffle_seed
         )
 
     def _loader(self, split: str, training: bool) -> DataLoader[tuple[Tensor, ...]]:
         dataset = TensorDataset(*self.splits[split])
+        if self._overfitting():
+            # Lightning replaces a loader's `sampler` by a sequential one per sample when
+            # overfitting; the batches as a `batch_sampler` it leaves alone
+            return DataLoader(dataset, batch_sampler=list(self._batches(split, training)))
         return DataLoader(dataset, sampler=self._batches(split, training), batch_size=None)
 
     def train_dataloader(self) -> DataLoader[tuple[Tensor, ...]]:

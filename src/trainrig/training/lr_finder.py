@@ -61,6 +61,9 @@ def find_lr(cfg: DictConfig, run_dir: Path) -> float | None:
     assert figure is not None
     figure.axes[0].set_title(f"LR range test ({search.num_training} steps, {search.mode})")
     figure.savefig(run_dir / PLOT_FILE, dpi=100)
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)  # Lightning's plot opens it with pyplot: a process running more keeps none
     result = {
         "suggested_lr": suggestion,
         "lr": finder.results["lr"],
