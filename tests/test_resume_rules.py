@@ -44,7 +44,8 @@ def test_a_longer_run_trains_on_unless_early_stopping_ended_it(tmp_path: Path) -
     assert finished_metrics(_cfg(max_epochs=3), run) is None
     assert finished_metrics(_cfg(max_epochs=-1), run) is None  # no limit is longer
     assert finished_metrics(_cfg(max_epochs=None), run) is None
-    assert finished_metrics(_cfg(max_epochs=1), run) == METRICS  # shorter: nothing to do
+    with pytest.raises(ConfigError, match=r"another config \(differing: trainer\.max_epochs\)"):
+        finished_metrics(_cfg(max_epochs=1), run)  # shorter is another config, not a longer run
     torch.save(
         {"callbacks": {"EarlyStopping": {"stopped_epoch": 1}}}, run / "checkpoints/last.ckpt"
     )
