@@ -61,8 +61,8 @@ def test_values_on_each_bound_pass() -> None:
 BAD = [
     (
         {"widht": 1},
-        r"demo\.widht: unknown key \(closest: width\)\. Allowed keys: name, width, rate, top, mode, "
-        r"sizes, scale$",
+        r"demo\.widht: unknown key \(closest: width\)\. Allowed keys: name, width, rate, top, "
+        r"mode, sizes, scale$",
     ),
     ({"width": "wide"}, r"demo\.width: expected int, got 'wide'$"),
     ({"scale": "big"}, r"demo\.scale: expected float or null, got 'big'$"),
