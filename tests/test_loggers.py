@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -200,8 +201,15 @@ def _csv_series(run_dir: Path) -> dict[str, list[float]]:
 
 
 def _wandb_records(run_dir: Path, *flags: str) -> str:
-    """The offline run's transaction log read by wandb's own reader, `wandb leet inspect`."""
+    """The offline run's transaction log read by wandb's own reader, `wandb leet inspect`, once
+    the log says the run finished: wandb's service process may still be writing its last
+    records for a few seconds after trainrig's process has ended (30 s at most)."""
     (log,) = (run_dir / "wandb").glob("offline-run-*/run-*.wandb")
+    deadline = time.monotonic() + 30
+    while json.loads(_wandb_records_of(log, "--summary"))["state"] != "finished":
+        if time.monotonic() > deadline:
+            break  # the assertions below say what is missing
+        time.sleep(0.5)
     return _wandb_records_of(log, *flags)
 
 
