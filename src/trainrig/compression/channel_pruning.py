@@ -90,8 +90,9 @@ class ChannelPruning(CompressionSteps):
         """Prune `model` (consumed: pass a copy) as configured; a ConfigError if it fails."""
         from torch import nn
 
+        batch_norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
         if self.criterion == "bn_scale" and not any(
-            isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()
+            isinstance(m, batch_norms) for m in model.modules()
         ):
             raise ConfigError(
                 f"compression={self.name}: criterion=bn_scale ranks channels by their batch-norm "
