@@ -15,7 +15,7 @@ from optuna.trial import FrozenTrial, TrialState
 from trainrig.config.resolvers import register_resolvers
 from trainrig.config.tree import BUILTIN_CONF_DIR
 from trainrig.sweeps.in_flight import runs_in_process
-from trainrig.sweeps.tally import counted_trials
+from trainrig.sweeps.tally import NOT_COUNTED, counted_trials
 
 from .conftest import CliRunner, run_trainrig
 
@@ -32,8 +32,15 @@ SWEEP = [
 
 
 def _trials(sweep: Path) -> list[FrozenTrial]:
+    """The trials that count towards n_trials: two slots that ask for the last trial at the same
+    moment both create one, and the later records itself FAIL, not counted, without a job."""
     storage = f"sqlite:///{sweep}/study.db"
-    return optuna.load_study(study_name="trainrig", storage=storage).trials
+    study = optuna.load_study(study_name="trainrig", storage=storage)
+    counted = counted_trials(study)
+    for surplus in [t for t in study.trials if t not in counted]:
+        assert surplus.state == TrialState.FAIL and NOT_COUNTED in surplus.user_attrs
+        assert not (sweep / str(surplus.number)).exists()
+    return counted
 
 
 def _most_in_flight(trials: list[FrozenTrial]) -> int:
@@ -76,12 +83,12 @@ def test_rerunning_the_command_adds_only_the_missing_trials(
     before = {t.number: t.datetime_complete for t in _trials(first_sweep)}
     result = trainrig_cli(*SWEEP, "hydra.sweeper.n_trials=4", cwd=first_sweep.parent)
     assert result.returncode == 0, result.stderr[-4000:]
-    study = optuna.load_study(study_name="trainrig", storage=f"sqlite:///{first_sweep}/study.db")
-    trials = counted_trials(study)  # a slot that lost the race for trial 3 records one not counted
-    assert [t.number for t in trials] == [0, 1, 2, 3]
+    trials = _trials(first_sweep)
+    assert len(trials) == 4
     assert {t.number: t.datetime_complete for t in trials[:3]} == before  # not run again
     assert trials[3].state == TrialState.PRUNED
-    assert sorted(p.name for p in first_sweep.iterdir() if p.name.isdigit()) == ["0", "1", "2", "3"]
+    job_dirs = sorted(int(p.name) for p in first_sweep.iterdir() if p.name.isdigit())
+    assert job_dirs == [t.number for t in trials]
 
 
 def test_only_hydras_basic_launcher_runs_trials_in_the_sweeps_process(in_repo: Path) -> None:
