@@ -8,9 +8,13 @@ detail adds 1 process with 1 torch thread: Lightning gives each of the 2 stage p
 (cores / processes), and on the shared 2-core machine 2 threads of one process can be much slower
 than 1 (they wait for each other while other work holds a core).
 
-`pipeline_memory`: the bytes of parameters and Adam state (weights and its two moments, 3 floats
-per parameter) the largest stage holds, against the whole model's; the parameter counts are the
-ones each stage process logs ("pipeline stage k of 2: ... N parameters") in a short run.
+`pipeline_memory`: the measured peak resident memory (`ru_maxrss`) of each process of a 2-stage run
+against 1 process training the whole model, both a smoke run (2 epochs of 3 batches of 64, Adam) of
+an MLP [4096, 4096, 4096] (34M parameters: 134 MB of weights, so the model is a visible share of a
+process's memory next to Python, torch and Lightning). A callback (peak_memory.py, copied into the
+run's folder as a project module) records each process's peak when training starts, after the
+first training step and at the end of fit and test; the value is the largest stage's peak over the
+whole run, the detail gives the first step's too, and the parameter counts each stage logs.
 
 Both reported, not gated: on 2 cores one process already uses both, so 2 stages mostly add
 sends and receives, and a stage waits while the other works (GPipe's bubble); the figures that
@@ -22,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,12 +37,12 @@ from result import Result
 
 FEW, MANY = 2, 6
 TRAIN_SAMPLES = 1257  # digits' training split
-FLOAT_BYTES, ADAM_COPIES = 4, 3  # float32 weights, exp_avg, exp_avg_sq
 COMMON = [
     "trainer.accelerator=cpu", "early_stopping=none", "trainer.enable_progress_bar=false",
     "trainer.enable_model_summary=false", "data.batch_size=64", "trainer.num_sanity_val_steps=0",
 ]  # fmt: skip
 PIPELINE = ["strategy=pipeline", "trainer.devices=2", "strategy.micro_batches=4"]
+WIDE = ["trainer=smoke", "model=mlp", "model.hidden_sizes=[4096,4096,4096]"]
 STAGE_LINE = re.compile(r"pipeline stage (\d+) of \d+: layers [\d,]+, (\d+) parameters")
 
 
@@ -76,19 +81,32 @@ def measure_throughput() -> Result:
     return Result("pipeline_throughput", two, one, goal=1.0, unit="s/sample", detail=detail)
 
 
+def _peaks(work: Path, *overrides: str) -> list[dict[str, int]]:
+    """Each process's peaks (bytes, by moment) in a smoke run of the wide MLP in `work`."""
+    shutil.copy(Path(__file__).with_name("peak_memory.py"), work)
+    folder = work / "peaks"
+    callback = f"+callbacks.peak={{_target_:peak_memory.PeakMemory,folder:'{folder}'}}"
+    _train(work, *WIDE, *overrides, callback)
+    return [json.loads(path.read_text()) for path in sorted(folder.glob("rank*.json"))]
+
+
 def measure_memory() -> Result:
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        _train(work, *PIPELINE, "trainer=smoke", "trainer.limit_train_batches=2")
-        logs = "".join(path.read_text() for path in (work / "run").glob("train*.log"))
-        whole = int(json.loads((work / "run" / "metrics.json").read_text())["model/parameters"])
-    stages = {int(m[1]): int(m[2]) for m in STAGE_LINE.finditer(logs)}
-    if sorted(stages) != [0, 1] or sum(stages.values()) != whole:
-        raise RuntimeError(f"stage parameter counts {stages} do not add up to {whole}")
-    per_process = [count * FLOAT_BYTES * ADAM_COPIES for _, count in sorted(stages.items())]
-    model = whole * FLOAT_BYTES * ADAM_COPIES
+    with tempfile.TemporaryDirectory() as one_folder, tempfile.TemporaryDirectory() as two_folder:
+        (one,) = _peaks(Path(one_folder))
+        stages = _peaks(Path(two_folder), *PIPELINE)
+        logs = "".join(p.read_text() for p in (Path(two_folder) / "run").glob("train*.log"))
+    counts = {int(m[1]): int(m[2]) for m in STAGE_LINE.finditer(logs)}
+    if len(stages) != 2 or sorted(counts) != [0, 1]:
+        raise RuntimeError(f"expected 2 stages' peaks and parameter counts: {stages}, {counts}")
+    largest = max(max(stage.values()) for stage in stages)
+    step = max(stage["first_step"] for stage in stages)
+    mib = 2**20
     detail = (
-        f"parameters + Adam state per process {', '.join(f'{b:,} B' for b in per_process)} "
-        f"against {model:,} B for the whole model (largest stage / whole; reported, not gated)"
+        f"peak RSS per stage {', '.join(f'{max(s.values()) / mib:,.0f}' for s in stages)} MiB "
+        f"against {max(one.values()) / mib:,.0f} MiB for 1 process; after the first training "
+        f"step {step / mib:,.0f} vs {one['first_step'] / mib:,.0f} MiB "
+        f"({step / one['first_step']:.2f}); at train start {stages[0]['train_start'] / mib:,.0f} "
+        f"vs {one['train_start'] / mib:,.0f} MiB; stage parameters "
+        f"{', '.join(f'{c:,}' for _, c in sorted(counts.items()))} (reported, not gated)"
     )
-    return Result("pipeline_memory", max(per_process), model, 1.0, unit="B", detail=detail)
+    return Result("pipeline_memory", largest, max(one.values()), 1.0, unit="B", detail=detail)

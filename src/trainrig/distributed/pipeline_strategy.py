@@ -53,27 +53,21 @@ class StageRunner(nn.Module):
             self.add_module(name, layer)
         self.others = tuple(others)  # the other stages' layer names
         self.run = run
+        self.register_load_state_dict_pre_hook(self._drop_other_stages)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.run(x)
 
-    def _load_from_state_dict(
-        self,
-        state_dict: dict[str, Any],
-        prefix: str,
-        local_metadata: dict[str, Any],
-        strict: bool,
-        missing_keys: list[str],
-        unexpected_keys: list[str],
-        error_msgs: list[str],
+    @staticmethod
+    def _drop_other_stages(
+        module: nn.Module, state_dict: dict[str, Any], prefix: str, *args: Any
     ) -> None:
-        """Load this stage's part of a whole model's state: other stages' keys are expected."""
-        before = len(unexpected_keys)
-        super()._load_from_state_dict(
-            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
-        )
-        theirs = tuple(f"{prefix}{name}." for name in self.others)
-        unexpected_keys[before:] = [k for k in unexpected_keys[before:] if not k.startswith(theirs)]
+        """Load this stage's part of a whole model's state: the other stages' keys are dropped
+        from the (copied) state this module is given, so they are not unexpected keys."""
+        assert isinstance(module, StageRunner)
+        theirs = tuple(f"{prefix}{name}." for name in module.others)
+        for key in [k for k in state_dict if k.startswith(theirs)]:
+            del state_dict[key]
 
 
 class PipelineStrategy(DDPStrategyEndingItsGroup):
