@@ -161,17 +161,19 @@ def test_resume_names_a_damaged_last_checkpoint_and_the_ways_out(
     assert f"rm {last}" in stderr
 
 
-# A callback of the project's own: SIGKILL once, when `epoch` ends, after its validation was
-# logged and before last.ckpt is saved for it (Lightning calls checkpoint callbacks last).
+# A callback of the project's own: SIGKILL once, when `epoch`'s training ends, after its
+# validation was logged. As a plain Callback it runs before last.ckpt is saved for the epoch; as
+# a Checkpoint after it (Lightning calls checkpoint callbacks last, in order) and before Lightning
+# logs the epoch's training row, which the checkpoint therefore carries (resumed_records.py).
 KILLER = """
 import os
 import signal
 from pathlib import Path
 
-from pytorch_lightning.callbacks import Callback
+from pytorch_lightning.callbacks import {base}
 
 
-class KillOnce(Callback):
+class KillOnce({base}):
     def __init__(self, epoch: int, done: str) -> None:
         self.epoch, self.done = epoch, Path(done)
 
@@ -182,15 +184,20 @@ class KillOnce(Callback):
 """
 
 
-def test_a_run_killed_between_logging_and_checkpoint_resumes_to_each_epoch_once_in_every_logger(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("base", "saved_epoch"),
+    [("Callback", 0), ("Checkpoint", 1)],
+    ids=["before-its-checkpoint", "after-its-checkpoint-before-its-training-row"],
+)
+def test_a_run_killed_at_an_epochs_end_resumes_to_each_epoch_once_in_every_logger(
+    base: str, saved_epoch: int, tmp_path: Path
 ) -> None:
     from mlflow.tracking import MlflowClient
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     from trainrig.training.loggers.mlflow_logger import local_tracking_uri
 
-    (tmp_path / "killer.py").write_text(KILLER)
+    (tmp_path / "killer.py").write_text(KILLER.format(base=base))
     run_dir = tmp_path / "run"
     killed = _start(
         tmp_path, "train", *RUN, "trainer.max_epochs=3", "logger=[csv,tensorboard,mlflow]",
@@ -199,14 +206,17 @@ def test_a_run_killed_between_logging_and_checkpoint_resumes_to_each_epoch_once_
     )  # fmt: skip
     _, stderr = killed.communicate(timeout=180)
     assert killed.returncode == -signal.SIGKILL, stderr
-    assert torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 0
-    assert _validated_epochs(run_dir) == [0, 1]  # epoch 1 was logged, its checkpoint not saved
+    last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["epoch"] == saved_epoch
+    assert _validated_epochs(run_dir) == [0, 1]  # epoch 1 was validated; its training row not
+    assert _trained_epochs(run_dir) == [0]
     resumed = _start(tmp_path, "resume", str(run_dir))
     _, stderr = resumed.communicate(timeout=180)
     assert resumed.returncode == 0, stderr
 
     epoch_ends = [5, 11, 17]  # the step each epoch's figures are logged at: 6 steps an epoch
     assert _validated_epochs(run_dir) == [0, 1, 2]
+    assert _trained_epochs(run_dir) == [0, 1, 2]
     events = EventAccumulator(str(run_dir / "tensorboard"))  # all its event files, in order
     events.Reload()
     client = MlflowClient(tracking_uri=local_tracking_uri(run_dir))
@@ -215,3 +225,9 @@ def test_a_run_killed_between_logging_and_checkpoint_resumes_to_each_epoch_once_
         assert [event.step for event in events.Scalars(metric)] == epoch_ends, metric
         history = client.get_metric_history(run.info.run_id, metric)
         assert sorted(m.step for m in history) == epoch_ends, metric
+
+
+def _trained_epochs(run_dir: Path) -> list[int]:
+    """The epochs of the epoch-level training rows in csv/metrics.csv, in file order."""
+    with (run_dir / "csv" / "metrics.csv").open(newline="") as file:
+        return [int(row["epoch"]) for row in csv.DictReader(file) if row.get("train/loss")]
