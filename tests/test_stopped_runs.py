@@ -4,6 +4,7 @@ every file a run writes follows the umask (issue 25, points 1, 4 and 5)."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -26,9 +27,9 @@ RUN = [
 UMASK = 0o027
 
 
-def _start(cwd: Path, *args: str) -> subprocess.Popen[str]:
-    """`trainrig ARGS` as a process of its own, under UMASK."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def _start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`trainrig ARGS` as a process of its own, under UMASK, with `env` added."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.Popen(
         [sys.executable, "-m", "trainrig", *args],
@@ -231,3 +232,64 @@ def _trained_epochs(run_dir: Path) -> list[int]:
     """The epochs of the epoch-level training rows in csv/metrics.csv, in file order."""
     with (run_dir / "csv" / "metrics.csv").open(newline="") as file:
         return [int(row["epoch"]) for row in csv.DictReader(file) if row.get("train/loss")]
+
+
+# Sends SIGUSR1, Slurm's `--signal=USR1@90`, to its own process once, when `epoch` ends after its
+# checkpoints (a Checkpoint callback runs after them): a point where a resumed run can match an
+# uninterrupted one exactly (trainrig's data loaders cannot resume mid-epoch).
+SENDER = """
+import os
+import signal
+
+from pytorch_lightning.callbacks import Checkpoint
+
+
+class SendUsr1(Checkpoint):
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.ckpt_path is None and trainer.current_epoch == 0:
+            os.kill(os.getpid(), signal.SIGUSR1)
+"""
+SCONTROL = '#!/bin/sh\necho "$@" >> "$SCONTROL_LOG"\n'
+
+
+def test_a_slurm_requeue_saves_an_hpc_checkpoint_requeues_and_the_requeued_job_finishes_the_run(
+    tmp_path: Path,
+) -> None:
+    """Slurm cannot run here: its environment (the SLURM_* variables srun sets for one task) is
+    faked and `scontrol` is a script on PATH that records its arguments. The job's SIGUSR1 is
+    real: Lightning's SLURMEnvironment saves hpc_ckpt_1.ckpt and calls `scontrol requeue`; the
+    run stops, says so and exits 138; the same command again (the requeued job) resumes from
+    hpc_ckpt_1.ckpt to the metrics of a run that was never stopped."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "scontrol").write_text(SCONTROL)
+    (tmp_path / "bin" / "scontrol").chmod(0o755)
+    (tmp_path / "sender.py").write_text(SENDER)
+    settings = [*RUN, "trainer.max_epochs=2", "resume=auto"]
+    slurm = {
+        "SLURM_JOB_ID": "4242", "SLURM_JOB_NAME": "digits", "SLURM_NTASKS": "1",
+        "SLURM_PROCID": "0", "SLURM_LOCALID": "0", "SLURM_NODEID": "0",
+        "SCONTROL_LOG": str(tmp_path / "scontrol.log"),
+        "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+    }  # fmt: skip
+    job = [*settings, "+callbacks.send._target_=sender.SendUsr1"]  # run dir: slurm-<job id>
+    run_dir = tmp_path / "outputs" / "train" / "runs" / "slurm-4242"
+    first = _start(tmp_path, "train", *job, env=slurm)
+    _, stderr = first.communicate(timeout=180)
+    assert first.returncode == 128 + signal.SIGUSR1, stderr
+    assert (tmp_path / "scontrol.log").read_text() == "requeue 4242\n"
+    hpc, last = run_dir / "hpc_ckpt_1.ckpt", run_dir / "checkpoints" / "last.ckpt"
+    assert hpc.stat().st_mtime_ns > last.stat().st_mtime_ns  # the newest: resume=auto takes it
+    assert not (run_dir / "metrics.json").exists()
+    said = stderr.strip().splitlines()[-1]
+    assert said.startswith("interrupted by SIGUSR1 at epoch 1, step 6: Slurm requeued the job")
+
+    requeued = _start(tmp_path, "train", *job, env=slurm)
+    _, stderr = requeued.communicate(timeout=180)
+    assert requeued.returncode == 0, stderr
+    assert (tmp_path / "scontrol.log").read_text() == "requeue 4242\n"  # not requeued again
+    uninterrupted = _start(tmp_path, "train", *settings, "hydra.run.dir=plain")
+    _, stderr = uninterrupted.communicate(timeout=180)
+    assert uninterrupted.returncode == 0, stderr
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics == json.loads((tmp_path / "plain" / "metrics.json").read_text())
+    assert _validated_epochs(run_dir) == [0, 1] and _trained_epochs(run_dir) == [0, 1]
