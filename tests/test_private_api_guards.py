@@ -156,3 +156,18 @@ def test_lightning_csv_logger_keeps_its_writer_in_experiment_and_deletes_old_met
     with pytest.warns(UserWarning, match="will be deleted"):
         ExperimentWriter(str(tmp_path / "csv"))
     assert not (tmp_path / "csv" / "metrics.csv").exists()  # what AppendingWriter undoes
+
+
+def test_lightning_training_loop_keeps_its_epoch_figures_and_step_counter() -> None:
+    """training/loggers/resumed_records.py reads the epoch's training row from the training
+    loop's `_results` (a result collection whose `metrics(on_step=False)["log"]` Lightning logs
+    at the epoch's end) and its step from `_batches_that_stepped`."""
+    import pytorch_lightning as pl
+    from pytorch_lightning.trainer.connectors.logger_connector.result import _ResultCollection
+
+    trainer = pl.Trainer(logger=False, enable_checkpointing=False, enable_progress_bar=False)
+    loop = trainer.fit_loop.epoch_loop
+    assert isinstance(loop._results, _ResultCollection) and loop._batches_that_stepped == 0
+    assert loop._results.metrics(on_step=False)["log"] == {}
+    source = inspect.getsource(type(trainer.fit_loop).on_advance_end)
+    assert "update_train_epoch_metrics()" in source and "_batches_that_stepped -= 1" in source

@@ -4,6 +4,7 @@ every file a run writes follows the umask (issue 25, points 1, 4 and 5)."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -26,9 +27,9 @@ RUN = [
 UMASK = 0o027
 
 
-def _start(cwd: Path, *args: str) -> subprocess.Popen[str]:
-    """`trainrig ARGS` as a process of its own, under UMASK."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def _start(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`trainrig ARGS` as a process of its own, under UMASK, with `env` added."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     env.pop("HYDRA_FULL_ERROR", None)
     return subprocess.Popen(
         [sys.executable, "-m", "trainrig", *args],
@@ -161,17 +162,19 @@ def test_resume_names_a_damaged_last_checkpoint_and_the_ways_out(
     assert f"rm {last}" in stderr
 
 
-# A callback of the project's own: SIGKILL once, when `epoch` ends, after its validation was
-# logged and before last.ckpt is saved for it (Lightning calls checkpoint callbacks last).
+# A callback of the project's own: SIGKILL once, when `epoch`'s training ends, after its
+# validation was logged. As a plain Callback it runs before last.ckpt is saved for the epoch; as
+# a Checkpoint after it (Lightning calls checkpoint callbacks last, in order) and before Lightning
+# logs the epoch's training row, which the checkpoint therefore carries (resumed_records.py).
 KILLER = """
 import os
 import signal
 from pathlib import Path
 
-from pytorch_lightning.callbacks import Callback
+from pytorch_lightning.callbacks import {base}
 
 
-class KillOnce(Callback):
+class KillOnce({base}):
     def __init__(self, epoch: int, done: str) -> None:
         self.epoch, self.done = epoch, Path(done)
 
@@ -182,15 +185,20 @@ class KillOnce(Callback):
 """
 
 
-def test_a_run_killed_between_logging_and_checkpoint_resumes_to_each_epoch_once_in_every_logger(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("base", "saved_epoch"),
+    [("Callback", 0), ("Checkpoint", 1)],
+    ids=["before-its-checkpoint", "after-its-checkpoint-before-its-training-row"],
+)
+def test_a_run_killed_at_an_epochs_end_resumes_to_each_epoch_once_in_every_logger(
+    base: str, saved_epoch: int, tmp_path: Path
 ) -> None:
     from mlflow.tracking import MlflowClient
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     from trainrig.training.loggers.mlflow_logger import local_tracking_uri
 
-    (tmp_path / "killer.py").write_text(KILLER)
+    (tmp_path / "killer.py").write_text(KILLER.format(base=base))
     run_dir = tmp_path / "run"
     killed = _start(
         tmp_path, "train", *RUN, "trainer.max_epochs=3", "logger=[csv,tensorboard,mlflow]",
@@ -199,14 +207,17 @@ def test_a_run_killed_between_logging_and_checkpoint_resumes_to_each_epoch_once_
     )  # fmt: skip
     _, stderr = killed.communicate(timeout=180)
     assert killed.returncode == -signal.SIGKILL, stderr
-    assert torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 0
-    assert _validated_epochs(run_dir) == [0, 1]  # epoch 1 was logged, its checkpoint not saved
+    last = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+    assert last["epoch"] == saved_epoch
+    assert _validated_epochs(run_dir) == [0, 1]  # epoch 1 was validated; its training row not
+    assert _trained_epochs(run_dir) == [0]
     resumed = _start(tmp_path, "resume", str(run_dir))
     _, stderr = resumed.communicate(timeout=180)
     assert resumed.returncode == 0, stderr
 
     epoch_ends = [5, 11, 17]  # the step each epoch's figures are logged at: 6 steps an epoch
     assert _validated_epochs(run_dir) == [0, 1, 2]
+    assert _trained_epochs(run_dir) == [0, 1, 2]
     events = EventAccumulator(str(run_dir / "tensorboard"))  # all its event files, in order
     events.Reload()
     client = MlflowClient(tracking_uri=local_tracking_uri(run_dir))
@@ -215,3 +226,70 @@ def test_a_run_killed_between_logging_and_checkpoint_resumes_to_each_epoch_once_
         assert [event.step for event in events.Scalars(metric)] == epoch_ends, metric
         history = client.get_metric_history(run.info.run_id, metric)
         assert sorted(m.step for m in history) == epoch_ends, metric
+
+
+def _trained_epochs(run_dir: Path) -> list[int]:
+    """The epochs of the epoch-level training rows in csv/metrics.csv, in file order."""
+    with (run_dir / "csv" / "metrics.csv").open(newline="") as file:
+        return [int(row["epoch"]) for row in csv.DictReader(file) if row.get("train/loss")]
+
+
+# Sends SIGUSR1, Slurm's `--signal=USR1@90`, to its own process once, when `epoch` ends after its
+# checkpoints (a Checkpoint callback runs after them): a point where a resumed run can match an
+# uninterrupted one exactly (trainrig's data loaders cannot resume mid-epoch).
+SENDER = """
+import os
+import signal
+
+from pytorch_lightning.callbacks import Checkpoint
+
+
+class SendUsr1(Checkpoint):
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if trainer.ckpt_path is None and trainer.current_epoch == 0:
+            os.kill(os.getpid(), signal.SIGUSR1)
+"""
+SCONTROL = '#!/bin/sh\necho "$@" >> "$SCONTROL_LOG"\n'
+
+
+def test_a_slurm_requeue_saves_an_hpc_checkpoint_requeues_and_the_requeued_job_finishes_the_run(
+    tmp_path: Path,
+) -> None:
+    """Slurm cannot run here: its environment (the SLURM_* variables srun sets for one task) is
+    faked and `scontrol` is a script on PATH that records its arguments. The job's SIGUSR1 is
+    real: Lightning's SLURMEnvironment saves hpc_ckpt_1.ckpt and calls `scontrol requeue`; the
+    run stops, says so and exits 138; the same command again (the requeued job) resumes from
+    hpc_ckpt_1.ckpt to the metrics of a run that was never stopped."""
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "scontrol").write_text(SCONTROL)
+    (tmp_path / "bin" / "scontrol").chmod(0o755)
+    (tmp_path / "sender.py").write_text(SENDER)
+    settings = [*RUN, "trainer.max_epochs=2", "resume=auto"]
+    slurm = {
+        "SLURM_JOB_ID": "4242", "SLURM_JOB_NAME": "digits", "SLURM_NTASKS": "1",
+        "SLURM_PROCID": "0", "SLURM_LOCALID": "0", "SLURM_NODEID": "0",
+        "SCONTROL_LOG": str(tmp_path / "scontrol.log"),
+        "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+    }  # fmt: skip
+    job = [*settings, "+callbacks.send._target_=sender.SendUsr1"]  # run dir: slurm-<job id>
+    run_dir = tmp_path / "outputs" / "train" / "runs" / "slurm-4242"
+    first = _start(tmp_path, "train", *job, env=slurm)
+    _, stderr = first.communicate(timeout=180)
+    assert first.returncode == 128 + signal.SIGUSR1, stderr
+    assert (tmp_path / "scontrol.log").read_text() == "requeue 4242\n"
+    hpc, last = run_dir / "hpc_ckpt_1.ckpt", run_dir / "checkpoints" / "last.ckpt"
+    assert hpc.stat().st_mtime_ns > last.stat().st_mtime_ns  # the newest: resume=auto takes it
+    assert not (run_dir / "metrics.json").exists()
+    said = stderr.strip().splitlines()[-1]
+    assert said.startswith("interrupted by SIGUSR1 at epoch 1, step 6: Slurm requeued the job")
+
+    requeued = _start(tmp_path, "train", *job, env=slurm)
+    _, stderr = requeued.communicate(timeout=180)
+    assert requeued.returncode == 0, stderr
+    assert (tmp_path / "scontrol.log").read_text() == "requeue 4242\n"  # not requeued again
+    uninterrupted = _start(tmp_path, "train", *settings, "hydra.run.dir=plain")
+    _, stderr = uninterrupted.communicate(timeout=180)
+    assert uninterrupted.returncode == 0, stderr
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics == json.loads((tmp_path / "plain" / "metrics.json").read_text())
+    assert _validated_epochs(run_dir) == [0, 1] and _trained_epochs(run_dir) == [0, 1]

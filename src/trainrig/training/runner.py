@@ -44,7 +44,7 @@ from trainrig.training.hooks import AfterFit, CompressionMethod, CompressionRun
 from trainrig.training.init_from import initialize
 from trainrig.training.known_noise import silence_known_noise
 from trainrig.training.loggers.held_metrics import ReleaseCoveredMetrics
-from trainrig.training.loggers.resumable_csv import KeepRecordsOfResumedSteps
+from trainrig.training.loggers.resumed_records import KeepRecordsOfResumedSteps
 from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
 from trainrig.training.run_callbacks import (
     CHECKPOINT_DIR,

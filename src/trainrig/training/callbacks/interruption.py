@@ -8,6 +8,11 @@ is 0) and composes the handler it finds with its own. Here the same exception is
 SIGINT too (Ctrl-C would otherwise raise KeyboardInterrupt in the middle of a step), the
 checkpoint is saved in `on_exception` as Lightning's `OnExceptionCheckpoint` does, and the
 runner turns the exception into the exit status (`StopOnSignal.handled`).
+
+Under Slurm, Lightning's requeue handler (SIGUSR1 with `#SBATCH --signal=USR1@90`) saves
+`hpc_ckpt_N.ckpt` and runs `scontrol requeue`, then lets training go on until Slurm kills the job.
+Here the run stops after that step as for SIGTERM: `last.ckpt` is saved, and the process says it
+was requeued and exits 138 (128 + SIGUSR1), never claiming to have finished.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from types import FrameType
 from typing import Any
 
 import pytorch_lightning as pl
+from lightning_fabric.plugins.environments.slurm import SLURMEnvironment
 from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.trainer.states import TrainerFn
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
+REQUEUE = signal.SIGUSR1  # SLURMEnvironment's default requeue signal
 
 
 class StopOnSignal(Callback):
@@ -37,6 +44,7 @@ class StopOnSignal(Callback):
         self.resume_hint = resume_hint  # what continues the run, e.g. `trainrig resume RUN`
         self.received: int | None = None
         self.where = ""
+        self.between_epochs = False  # stopped as an epoch began: last.ckpt is the epoch before's
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.received is not None:  # the second signal: no more waiting
@@ -49,9 +57,29 @@ class StopOnSignal(Callback):
         if self.received is not None:
             raise SIGTERMException
 
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Under Slurm, after the requeue handler Lightning set when fitting began (it sets none
+        where SIGUSR1 has a handler already), stop as for SIGTERM."""
+        requeue = signal.getsignal(REQUEUE)
+        if not SLURMEnvironment.detect() or not callable(requeue):
+            return
+
+        def requeued(signum: int, frame: FrameType | None) -> None:
+            requeue(signum, frame)  # hpc_ckpt_N.ckpt, `scontrol requeue`
+            self._on_signal(signum, frame)
+
+        signal.signal(REQUEUE, requeued)  # Lightning's teardown puts back the handler it found
+
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
         """The step is done (optimizer stepped): stop here if a signal came."""
         self._stop_if_signalled(trainer)
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """A signal that came while the epoch before ended (validation, checkpoints) stops the
+        run before this one trains a step: the epoch's last.ckpt resumes it exactly."""
+        if self.received is not None:
+            self.between_epochs = True
+            raise SIGTERMException
 
     def on_test_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
         """Testing the best checkpoint: stop after the batch (last.ckpt is the final epoch's)."""
@@ -64,7 +92,7 @@ class StopOnSignal(Callback):
         if not isinstance(exception, SIGTERMException) or self.received is None:
             return
         self.where = f"epoch {trainer.current_epoch}, step {trainer.global_step}"
-        if trainer.state.fn == TrainerFn.FITTING:
+        if trainer.state.fn == TrainerFn.FITTING and not self.between_epochs:
             for logger in trainer.loggers:  # the rows up to this step, which resuming skips
                 logger.save()
             trainer.save_checkpoint(self.last_checkpoint)
@@ -81,7 +109,10 @@ class StopOnSignal(Callback):
                 raise
             name = signal.Signals(self.received).name
             where = f" at {self.where}" if self.where else ""
-            print(f"interrupted by {name}{where}: {self.resume_hint}", file=sys.stderr)
+            hint = self.resume_hint
+            if self.received == REQUEUE:  # Lightning's handler ran `scontrol requeue`
+                hint = f"Slurm requeued the job, whose resume=auto continues; or {hint}"
+            print(f"interrupted by {name}{where}: {hint}", file=sys.stderr)
             raise SystemExit(128 + self.received) from None
         finally:
             for signum, handler in previous.items():

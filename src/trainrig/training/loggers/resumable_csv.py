@@ -1,11 +1,8 @@
-"""A CSV logger for runs that resume: the rows of the earlier start stay, those of steps after
-the resumed checkpoint go (they are trained again), so every epoch appears exactly once.
+"""A CSV logger for runs that resume: the rows of the earlier start stay.
 
 Lightning's CSV writer deletes `metrics.csv` when it starts in a folder that holds one (it warns
-so); this writer keeps the file and its header, and `KeepRecordsOfResumedSteps` cuts it at the
-restored global step before training logs anything. It cuts TensorBoard's record at that step
-too, as SummaryWriter's `purge_step` does; MLflow's, which cannot be cut, is held instead
-(held_metrics.py).
+so); this writer keeps the file and its header, and can drop the rows of the steps a resumed run
+trains again (`keep_steps_before`, called by resumed_records.py's `KeepRecordsOfResumedSteps`).
 """
 
 from __future__ import annotations
@@ -14,12 +11,11 @@ import csv
 import io
 import os
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
-import pytorch_lightning as pl
 from lightning_fabric.loggers.logger import rank_zero_experiment
-from pytorch_lightning.callbacks import Callback
-from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 
 from trainrig.rundir.results import write_atomic
@@ -59,6 +55,19 @@ class AppendingWriter(ExperimentWriter):
         writer.writerows(kept)
         write_atomic(path, out.getvalue())
 
+    def has_row(self, step: int, keys: Iterable[str]) -> bool:
+        """Whether the saved file holds a row of `step` with a value for each of `keys`."""
+        path = Path(self.metrics_file_path)
+        if not path.is_file():
+            return False
+        with path.open(newline="", encoding="utf-8") as file:
+            rows = list(csv.DictReader(file))
+        wanted = list(keys)
+        return any(
+            row.get("step") and float(row["step"]) == step and all(row.get(k) for k in wanted)
+            for row in rows
+        )
+
 
 class ResumableCSVLogger(CSVLogger):
     """Lightning's CSVLogger with the `AppendingWriter`."""
@@ -78,24 +87,3 @@ class ResumableCSVLogger(CSVLogger):
             writer = AppendingWriter(log_dir=self.log_dir)
             self._experiment = writer
         return writer
-
-
-class KeepRecordsOfResumedSteps(Callback):
-    """Before training logs anything, cut the CSV and TensorBoard logs at the restored step."""
-
-    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Rows of steps at or after the restored global step (0 for a new run) go; TensorBoard
-        events from that step on are hidden by a restart marker at that step, which its readers
-        honour (SummaryWriter's `purge_step`, set here on the logger's open writer: the writer
-        reopens its file with the marker on its next write)."""
-        if not trainer.is_global_zero:
-            return
-        for logger in trainer.loggers:
-            if isinstance(logger, ResumableCSVLogger):
-                writer = logger.experiment
-                if isinstance(writer, AppendingWriter):
-                    writer.keep_steps_before(trainer.global_step)
-            elif isinstance(logger, TensorBoardLogger) and trainer.global_step > 0:
-                summary_writer = logger.experiment
-                summary_writer.purge_step = trainer.global_step
-                summary_writer.close()
