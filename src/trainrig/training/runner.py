@@ -95,7 +95,8 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         extra.append(ScheduleFollowsRunLength())
     if cfg.get("on_nonfinite_loss", "stop") == "stop":
         extra.append(StopOnNonFiniteLoss())
-    extra += [KeepRecordsOfResumedSteps(), ReleaseCoveredMetrics()]  # each step logged once
+    if cfg.get("logger"):  # each step logged once; a run without loggers needs no hooks
+        extra += [KeepRecordsOfResumedSteps(), ReleaseCoveredMetrics()]
     stop = StopOnSignal(run_dir / LAST_CHECKPOINT, _how_to_go_on(run_dir))
     extra.append(stop)
     trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, chosen, extra), data)
