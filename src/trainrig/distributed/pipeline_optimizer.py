@@ -17,6 +17,7 @@ from torch import nn
 from torch.optim import Optimizer
 
 from trainrig.config.errors import ConfigError
+from trainrig.distributed.pipeline_gather import gather_on_first
 
 PARAM_NAMES = "trainrig_param_names"
 
@@ -31,20 +32,21 @@ def _named_groups(optimizer: Optimizer, module: nn.Module) -> list[list[str]]:
     return [[names[id(p)] for p in group["params"]] for group in optimizer.param_groups]
 
 
-def _to_cpu(value: Any) -> Any:
-    return value.detach().cpu() if isinstance(value, torch.Tensor) else value
-
-
-def gather_optimizer_state(optimizer: Any, module: nn.Module, order: list[str]) -> dict[str, Any]:
-    """The whole model's optimizer state (a collective: every stage calls it)."""
+def gather_optimizer_state(
+    optimizer: Any, module: nn.Module, order: list[str], device: torch.device
+) -> dict[str, Any]:
+    """The whole model's optimizer state on process 0; on the others their stage's own state in
+    torch's format (Lightning saves process 0's only). A collective: every stage calls it;
+    `device` is the one its process group sends from."""
     optimizer = _unwrapped(optimizer)
-    local = optimizer.state_dict()
+    local: dict[str, Any] = optimizer.state_dict()
     groups = _named_groups(optimizer, module)
     flat = [name for group in groups for name in group]
-    named = {flat[i]: {k: _to_cpu(v) for k, v in s.items()} for i, s in local["state"].items()}
+    named = {flat[i]: s for i, s in local["state"].items()}
     settings = [{k: v for k, v in g.items() if k != "params"} for g in local["param_groups"]]
-    gathered: list[Any] = [None] * torch.distributed.get_world_size()
-    torch.distributed.all_gather_object(gathered, (groups, named, settings))
+    gathered = gather_on_first((groups, named, settings), device)
+    if gathered is None:
+        return local
     position = {name: i for i, name in enumerate(order)}
     whole_names: list[list[str]] = []
     whole_settings: list[dict[str, Any]] = []

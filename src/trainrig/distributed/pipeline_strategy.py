@@ -13,7 +13,8 @@ and rank-0 checkpoint writing), with the model handling replaced:
   loss and metrics as one process would (every process sees the whole batch: data parallel
   size 1);
 - checkpoints gather every stage's weights and optimizer state into the ordinary one-process
-  format on rank 0; after each fit, validate or test the module holds the whole model again.
+  format on rank 0 only (pipeline_gather.py): no other process ever holds more than its own
+  stage's state; after each validate or test rank 0's module holds the whole model again.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from torch.optim import Optimizer
 
 from trainrig.config.errors import ConfigError
 from trainrig.distributed.ddp_strategy import DDPStrategyEndingItsGroup
+from trainrig.distributed.pipeline_gather import gather_on_first
 from trainrig.distributed.pipeline_optimizer import gather_optimizer_state, local_optimizer_state
 from trainrig.distributed.pipeline_split import stage_layers, stage_starts
 
@@ -242,28 +244,51 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
         return closure_loss
 
     def lightning_module_state_dict(self) -> dict[str, Any]:
-        """The whole module's state (every stage's layers), on every process."""
-        return self._gathered_state()
-
-    def whole_module_state(self) -> dict[str, Tensor]:
-        """The whole module's state on every process: early stopping's best weights are the
-        whole model's, as the checkpoint's are, and load into every stage."""
-        return self._gathered_state()
-
-    def _gathered_state(self) -> dict[str, Any]:
+        """The whole module's state (every stage's layers) on process 0, which writes the
+        checkpoint; on the others their stage's own (Lightning saves process 0's only)."""
         assert self.lightning_module is not None
-        local = {k: v.detach().cpu() for k, v in self.lightning_module.state_dict().items()}
-        states: list[Any] = [None] * self.world_size
-        torch.distributed.all_gather_object(states, local)
+        local = self.lightning_module.state_dict()
+        return self._on_first(local) or local
+
+    def best_module_state(self) -> dict[str, Tensor]:
+        """A copy of the module's state for early stopping's best weights: the whole module's on
+        process 0 (its checkpoints keep them), this stage's own on the others (all that loading
+        them at the end of fitting needs there). A collective."""
+        assert self.lightning_module is not None
+        state = self.lightning_module.state_dict()
+        local = {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+        return self._on_first(local) or local
+
+    def kept_part(self, state: dict[str, Tensor]) -> dict[str, Tensor]:
+        """What this process keeps of a whole module's state (a resumed checkpoint's best
+        weights): all of it on process 0, this stage's own part on the others."""
+        if self.global_rank == 0:
+            return state
+        assert self.lightning_module is not None
+        return {k: state[k] for k in self.lightning_module.state_dict()}
+
+    def _on_first(self, local: dict[str, Any]) -> dict[str, Any] | None:
+        """The stages' `local` states merged on process 0; None on the others. A collective."""
+        states = gather_on_first(local, self._sending_device())
+        if states is None:
+            return None
         whole: dict[str, Any] = {}
         for state in states:
             whole |= state
         return whole
 
+    def _sending_device(self) -> torch.device:
+        """Where tensors are sent from: the GPU for NCCL, the CPU for gloo."""
+        nccl = torch.distributed.get_backend() == torch.distributed.Backend.NCCL
+        return self.root_device if nccl else torch.device("cpu")
+
     def optimizer_state(self, optimizer: Optimizer) -> dict[str, Any]:
-        """The optimizer state of the whole model, as one process's optimizer would hold it."""
+        """The optimizer state of the whole model on process 0, as one process's optimizer
+        would hold it; this stage's own on the others."""
         assert self.lightning_module is not None
-        return gather_optimizer_state(optimizer, self.lightning_module, self._names)
+        return gather_optimizer_state(
+            optimizer, self.lightning_module, self._names, self._sending_device()
+        )
 
     def load_optimizer_state_dict(self, checkpoint: Mapping[str, Any]) -> None:
         """This stage's part of the whole model's optimizer state."""
@@ -278,17 +303,24 @@ class PipelineStrategy(DDPStrategyEndingItsGroup):
         super().on_exception(exception)
 
     def teardown(self) -> None:
-        """After validating or testing, leave the whole model in the module again (for the
-        summary, compression and export). After fitting the stages stay: callbacks' `on_fit_end`
-        (early stopping's best weights) runs after this and works on this stage's state."""
+        """After validating or testing, leave the whole model in the module again: on process 0
+        with every stage's weights (for the summary, compression and export, which run there),
+        on the others with the other stages' layers still on the meta device (their parameters
+        counted, not held). After fitting the stages stay: callbacks' `on_fit_end` (early
+        stopping's best weights) runs after this and works on this stage's state."""
         module = self.lightning_module
         trainer = getattr(module, "_trainer", None)
         fitting = trainer is not None and trainer.state.fn == TrainerFn.FITTING
-        if self._whole is not None and module is not None and not self._failed and not fitting:
-            whole = self._gathered_state()
-            for layer in self._whole.children():
-                layer.to_empty(device="cpu")
-            module.model = self._whole
-            module.load_state_dict(whole)
+        if module is None or self._whole is None or self._failed or fitting:
+            self._schedules = {}
+            super().teardown()
+            return
+        whole = self._on_first(module.state_dict())  # None but on process 0
         self._schedules = {}
-        super().teardown()
+        super().teardown()  # the module to the CPU: before the other stages' meta layers join it
+        module.model = self._whole
+        if whole is not None:
+            for layer in self._whole.children():
+                if any(t.is_meta for t in (*layer.parameters(), *layer.buffers())):
+                    layer.to_empty(device="cpu")  # another stage's
+            module.load_state_dict(whole)

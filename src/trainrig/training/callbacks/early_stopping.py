@@ -13,18 +13,23 @@ from trainrig.models.tensor_parallel import load_whole_state, whole_state
 
 
 @runtime_checkable
-class GathersWholeState(Protocol):
+class KeepsBestStatePerStage(Protocol):
     """A strategy whose processes each hold part of the model (strategy=pipeline's stages)."""
 
-    def whole_module_state(self) -> dict[str, Tensor]:
-        """The whole module's state on every process (a collective)."""
+    def best_module_state(self) -> dict[str, Tensor]:
+        """A copy of the whole module's state on process 0 (which writes checkpoints), of its own
+        part on the others (a collective)."""
+        ...
+
+    def kept_part(self, state: dict[str, Tensor]) -> dict[str, Tensor]:
+        """The part of a whole module's state (a resumed checkpoint's) this process keeps."""
         ...
 
 
-def _whole_state(trainer: pl.Trainer) -> dict[str, Tensor]:
-    """The whole model's weights, whichever process holds which of its layers."""
-    if isinstance(trainer.strategy, GathersWholeState):
-        return trainer.strategy.whole_module_state()
+def _best_state(trainer: pl.Trainer) -> dict[str, Tensor]:
+    """A copy of the weights a checkpoint keeps and this process needs to restore them."""
+    if isinstance(trainer.strategy, KeepsBestStatePerStage):
+        return trainer.strategy.best_module_state()
     return whole_state(trainer.lightning_module)
 
 
@@ -40,6 +45,12 @@ class EarlyStopping(LightningEarlyStopping):
 
     # Lightning checks in one of these two hooks (which one depends on check_on_train_epoch_end);
     # a check that improved `best_score` marks this epoch as the best.
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """A resumed pipeline stage keeps only its part of the checkpoint's best weights."""
+        super().on_train_start(trainer, pl_module)
+        if self._best_weights is not None and isinstance(trainer.strategy, KeepsBestStatePerStage):
+            self._best_weights = trainer.strategy.kept_part(self._best_weights)
+
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         previous_best = self.best_score.clone()
         super().on_train_epoch_end(trainer, pl_module)
@@ -55,7 +66,7 @@ class EarlyStopping(LightningEarlyStopping):
             return
         self.best_epoch = trainer.current_epoch
         if self.restore_best:
-            self._best_weights = _whole_state(trainer)
+            self._best_weights = _best_state(trainer)
 
     def forget_best(self) -> None:
         """Start again as if no epoch had been seen (the model changed, e.g. it was pruned)."""
@@ -79,4 +90,4 @@ class EarlyStopping(LightningEarlyStopping):
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.restore_best and self._best_weights is not None:
-            load_whole_state(pl_module, self._best_weights)
+            load_whole_state(pl_module, self._best_weights)  # a stage loads its own part
