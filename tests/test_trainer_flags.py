@@ -99,6 +99,7 @@ def test_debug_fdr_with_the_profiler_runs_one_batch_and_writes_the_report(
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "No best checkpoint (trainer.fast_dev_run saves none)" in result.stdout
+    assert "Final metrics (of the weights fitting ended with)" in result.stdout
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert 0 <= metrics["test/acc"] <= 1 and "val/acc" in metrics
     assert not (run_dir / "checkpoints" / "best.ckpt").exists()

@@ -122,7 +122,8 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
             metrics |= compression_metrics(method.compress(classifier, data, run))
         write_metrics(run_dir, metrics)
         reason = replace(reason, best_epoch=loaded_checkpoint_epoch(trainer))  # test loaded it
-        print_summary(metrics, run_dir, time.monotonic() - started, reason)
+        weights = "the best checkpoint" if best is not None else "the weights fitting ended with"
+        print_summary(metrics, run_dir, time.monotonic() - started, reason, weights)
     return metrics
 
 
@@ -230,7 +231,8 @@ def evaluate(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         trainer.test(classifier, datamodule=data, ckpt_path=cfg.ckpt_path, verbose=False)[0]
     )
     write_metrics(run_dir, metrics)
-    print_summary(metrics, run_dir, time.monotonic() - started, f"tested {cfg.ckpt_path}")
+    elapsed = time.monotonic() - started
+    print_summary(metrics, run_dir, elapsed, f"tested {cfg.ckpt_path}", "the checkpoint")
     return metrics
 
 

@@ -60,16 +60,21 @@ def stop_reason(trainer: pl.Trainer) -> FitEnd:
 
 
 def print_summary(
-    metrics: dict[str, float], run_dir: Path, seconds: float, end: FitEnd | str
+    metrics: dict[str, float],
+    run_dir: Path,
+    seconds: float,
+    end: FitEnd | str,
+    weights: str = "the best checkpoint",
 ) -> None:
     """Print one table (metrics, best epoch, stop reason, wall time), then the run directory.
 
-    `end` is how fitting ended, or for a run without fitting (eval) what it did.
+    `end` is how fitting ended, or for a run without fitting (eval) what it did; `weights` says
+    which weights the metrics are of.
     """
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="Final metrics (of the best checkpoint)", title_justify="left")
+    table = Table(title=f"Final metrics (of {weights})", title_justify="left")
     table.add_column("metric")
     table.add_column("value", overflow="fold")
     for name in sorted(metrics):
