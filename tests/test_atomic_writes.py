@@ -84,7 +84,7 @@ class NotSaveable:
 
 
 def test_a_save_failing_for_another_reason_raises_its_own_error(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="^cannot save this object$"):
+    with pytest.raises(RuntimeError, match=r"^cannot save this object$"):
         save_atomic({"x": NotSaveable()}, tmp_path / "best.ckpt")
 
 

@@ -13,6 +13,7 @@ from omegaconf import OmegaConf
 from trainrig.compression.channel_pruning import ChannelPruning, history
 from trainrig.compression.pruned_checkpoint import plan, write
 from trainrig.config.errors import ConfigError
+from trainrig.models.mlp import build_mlp
 from trainrig.rundir.checkpoint_io import SafeCheckpointIO
 from trainrig.rundir.checkpoints import (
     TRUSTED_COPY,
@@ -22,7 +23,6 @@ from trainrig.rundir.checkpoints import (
     read_trainrig_checkpoint,
     vetted_checkpoint,
 )
-from trainrig.models.mlp import build_mlp
 from trainrig.training.callbacks.config_in_checkpoint import CONFIG_KEY
 
 CONFIG = {"model": {"_target_": "torch.nn.Linear", "in_features": 2, "out_features": 1}}
@@ -148,7 +148,9 @@ def test_checkpoint_io_saves_local_files_itself_and_urls_through_lightning(
 def test_torchs_own_first_line_names_what_is_wrong_with_a_file(tmp_path: Path) -> None:
     cut = tmp_path / "cut.ckpt"
     cut.write_bytes(_plain(tmp_path).read_bytes()[:300])
-    with pytest.raises(ConfigError, match=r"\(RuntimeError: PytorchStreamReader failed reading zip"):
+    with pytest.raises(
+        ConfigError, match=r"\(RuntimeError: PytorchStreamReader failed reading zip"
+    ):
         read_checkpoint(cut)
     text = tmp_path / "notes.ckpt"
     text.write_text("not a checkpoint\n")
