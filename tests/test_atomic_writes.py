@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import resource
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,6 +51,41 @@ def test_save_atomic_replaces_the_file_in_one_step(tmp_path: Path) -> None:
     save_atomic({"a": torch.zeros(2)}, path)
     assert path.stat().st_ino != before  # a new file renamed over it, not rewritten in place
     assert torch.equal(torch.load(path, weights_only=True)["a"], torch.zeros(2))
+
+
+@contextmanager
+def _file_size_limit(size: int) -> Iterator[None]:
+    """Writes past `size` bytes fail with EFBIG (as a full disk fails with ENOSPC), for a while."""
+    ignored = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel's signal kills us
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, ignored)
+
+
+def test_a_file_too_large_to_write_is_named_and_the_previous_one_kept(tmp_path: Path) -> None:
+    path = tmp_path / "best.ckpt"
+    save_atomic({"epoch": 1}, path)
+    with _file_size_limit(1 << 16), pytest.raises(OSError) as failed:
+        save_atomic({"w": torch.zeros(100_000)}, path)  # torch.save raises a RuntimeError
+    assert (failed.value.errno, failed.value.filename) == (errno.EFBIG, str(path))
+    assert torch.load(path, weights_only=True) == {"epoch": 1}
+    assert _leftovers(tmp_path) == []
+
+
+class NotSaveable:
+    """Pickling this raises a RuntimeError that no file error caused."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise RuntimeError("cannot save this object")
+
+
+def test_a_save_failing_for_another_reason_raises_its_own_error(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"^cannot save this object$"):
+        save_atomic({"x": NotSaveable()}, tmp_path / "best.ckpt")
 
 
 def test_a_failed_text_write_keeps_the_previous_file(tmp_path: Path) -> None:

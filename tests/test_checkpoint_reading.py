@@ -10,7 +10,10 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from trainrig.compression.channel_pruning import ChannelPruning, history
+from trainrig.compression.pruned_checkpoint import plan, write
 from trainrig.config.errors import ConfigError
+from trainrig.models.mlp import build_mlp
 from trainrig.rundir.checkpoint_io import SafeCheckpointIO
 from trainrig.rundir.checkpoints import (
     TRUSTED_COPY,
@@ -104,6 +107,10 @@ def test_foreign_missing_and_damaged_files_are_named(tmp_path: Path) -> None:
     cut.write_bytes(_plain(tmp_path).read_bytes()[:300])
     with pytest.raises(ConfigError, match=r"^ckpt_path: cannot read .*cut\.ckpt as a checkpoint"):
         read_checkpoint(cut)
+    empty = tmp_path / "empty.ckpt"
+    empty.write_bytes(b"")
+    with pytest.raises(ConfigError, match=r"empty\.ckpt as a checkpoint \(EOFError: no detail\)"):
+        read_checkpoint(empty)  # torch's EOFError has no text
     with pytest.raises(ConfigError, match=r"was not written by `trainrig train`"):
         load_config_from_checkpoint(_saved(tmp_path, "tensor.ckpt", torch.zeros(1)))
 
@@ -136,3 +143,58 @@ def test_checkpoint_io_saves_local_files_itself_and_urls_through_lightning(
     for asked in (None, False, True):
         with pytest.raises(Exception, match="Weights only load failed"):
             io.load_checkpoint(tmp_path / "objects.ckpt", weights_only=asked)
+
+
+def test_torchs_own_first_line_names_what_is_wrong_with_a_file(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.ckpt"
+    cut.write_bytes(_plain(tmp_path).read_bytes()[:300])
+    with pytest.raises(
+        ConfigError, match=r"\(RuntimeError: PytorchStreamReader failed reading zip"
+    ):
+        read_checkpoint(cut)
+    text = tmp_path / "notes.ckpt"
+    text.write_text("not a checkpoint\n")
+    trusted = pytest.raises(ConfigError, match=r"notes\.ckpt .*\(UnpicklingError: invalid load key")
+    with trusted:  # the full unpickler's own words, not "damaged" as for weights-only's advice
+        vetted_checkpoint(text, trust=True, allow_any_target=False, run_dir=tmp_path / "run")
+
+
+SHAPE = (1, 8, 8)
+
+
+class Classifier(torch.nn.Module):
+    """trainrig's classifier as channel pruning sees it: the network is its `model`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model = build_mlp(SHAPE, 10, hidden_sizes=(16, 8))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)  # type: ignore[no-any-return]
+
+
+def _pruned_checkpoint(folder: Path, traced_shape: tuple[int, ...]) -> tuple[Classifier, Path]:
+    pytest.importorskip("torch_pruning")
+    classifier = Classifier().eval()
+    ChannelPruning().prune(classifier.model, torch.zeros(2, *SHAPE), 0.5)
+    path = folder / "pruned.ckpt"
+    write(classifier, plan(history(classifier.model), traced_shape), CONFIG, path)
+    return classifier, path
+
+
+def test_a_channel_pruned_checkpoint_loads_into_the_model_narrowed_by_its_plan(
+    tmp_path: Path,
+) -> None:
+    pruned, path = _pruned_checkpoint(tmp_path, SHAPE)
+    fresh = Classifier().eval()
+    load_fitting_weights(fresh, path)
+    example = torch.randn(3, *SHAPE)
+    assert torch.equal(fresh(example), pruned(example))
+
+
+def test_a_pruning_plan_that_does_not_fit_the_model_is_named_in_its_one_line(
+    tmp_path: Path,
+) -> None:
+    _, path = _pruned_checkpoint(tmp_path, (3, 8, 8))  # traced with other inputs than the model's
+    with pytest.raises(ConfigError, match=r"do not fit .*\(mat1 and mat2 shapes cannot be mul"):
+        load_fitting_weights(Classifier().eval(), path)

@@ -11,6 +11,7 @@ from annotated_types import Ge, Gt, Le, Lt
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
+from trainrig.config import node_check
 from trainrig.config.errors import ConfigError
 from trainrig.config.resolvers import register_resolvers
 from trainrig.config.signature import check_arguments, defaults, option
@@ -64,6 +65,10 @@ BAD = [
         r"demo\.widht: unknown key \(closest: width\)\. Allowed keys: name, width, rate, top, "
         r"mode, sizes, scale$",
     ),
+    (
+        {"qqqq": 1},  # nothing close: no "(closest: ...)"
+        r"demo\.qqqq: unknown key\. Allowed keys: name, width, rate, top, mode, sizes, scale$",
+    ),
     ({"width": "wide"}, r"demo\.width: expected int, got 'wide'$"),
     ({"scale": "big"}, r"demo\.scale: expected float or null, got 'big'$"),
     ({"width": 0}, r"demo\.width: must be > 0, got 0$"),
@@ -81,6 +86,28 @@ BAD = [
 def test_each_bad_value_is_one_clear_error(values: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=f"^{message}"):
         check_arguments("demo", build_demo, {"name": "a", **values})
+
+
+def build_either(count: int | str = 0, flag: bool | str = False) -> None:
+    """Unions, which OmegaConf cannot hold: checked by their members' plain types."""
+
+
+def test_a_union_takes_a_value_of_one_of_its_members_only() -> None:
+    for values in ({"count": 2, "flag": True}, {"count": "all", "flag": "auto"}):
+        check_arguments("u", build_either, values)
+    with pytest.raises(ConfigError, match=r"^u\.count: expected int or str, got \[1\]$"):
+        check_arguments("u", build_either, {"count": [1]})
+    with pytest.raises(ConfigError, match=r"^u\.flag: expected bool or str, got 3$"):
+        check_arguments("u", build_either, {"flag": 3})
+
+
+def test_the_memory_of_passed_nodes_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sweep checks a node per trial; the passed ones are remembered (node_check's private
+    `_PASSED`, read here as the only view of that memory) up to MAX_REMEMBERED at a time."""
+    monkeypatch.setattr(node_check, "MAX_REMEMBERED", 4)
+    for width in range(1, 12):
+        check_arguments("demo", build_demo, {"name": "a", "width": width})
+    assert 0 < len(node_check._PASSED) <= 4
 
 
 def test_a_missing_required_value_and_a_top_level_key_are_named() -> None:
@@ -134,6 +161,17 @@ def test_validate_expands_init_from_a_path(composed: DictConfig) -> None:
     assert values["init_from"] == {"path": "/runs/a/best.ckpt", "strict": False, "freeze": []}
 
 
+@pytest.mark.parametrize("task", ["train", "lr_find"])
+def test_validate_settles_the_metric_choices_of_a_training_config(
+    composed: DictConfig, task: str
+) -> None:
+    cfg = composed.copy()
+    cfg.checkpoint.monitor = None
+    cfg.checkpoint.mode = None
+    values = validate(cfg, task)
+    assert (values["checkpoint"]["monitor"], values["checkpoint"]["mode"]) == ("val/acc", "max")
+
+
 STEP = {"_target_": "trainrig.training.schedules.build_step", "_partial_": True}
 INVALID = [
     ("optimizer.lr", -1, r"^optimizer\.lr: must be > 0, got -1"),
@@ -147,6 +185,7 @@ INVALID = [
     ("model._target_", "os.system", r"^model\._target_: 'os\.system' is not under"),
     ("scheduler", {**STEP, "step_size": 0}, r"^scheduler\.step_size: must be >= 1, got 0"),
     ("repeat", 3, r"^repeat: expected a mapping of options, got 3"),
+    ("lr_find.num_training", 1, r"^lr_find\.num_training: must be >= 2, got 1"),
     ("checkpoint", 3, r"^early_stopping\.monitor: .*node `checkpoint` is not a container"),
 ]
 

@@ -5,10 +5,12 @@ module of its that fails to import is reported in one line (the CLI: test_own_co
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import sys
 import sysconfig
 from collections.abc import Iterator
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import pytest
@@ -215,3 +217,31 @@ def test_a_module_found_nowhere_says_where_it_was_searched(project: Path) -> Non
         f"(sys.path starts {project}, "
     )
     assert "run trainrig from your project's root" in message
+
+
+def test_a_lazily_imported_module_that_fails_to_import_is_refused_in_one_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looking up a lazy module (importlib.util.LazyLoader) runs it, which may raise ImportError."""
+    _write(project, {"lazymod.py": "raise ImportError('lazymod needs libfoo')\n"})
+    spec = importlib.util.find_spec("lazymod")
+    assert spec is not None and spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "lazymod", module)
+    with pytest.raises(
+        ConfigError, match=r"^m\._target_: 'lazymod.build_net' is not under trainrig's"
+    ):
+        check_targets({"m": {"_target_": "lazymod.build_net"}}, allow_any=False)
+
+
+def test_a_module_whose_spec_claims_a_file_it_does_not_name_is_not_the_projects(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import hook may build such a spec (`has_location` set, no `origin`)."""
+    spec = ModuleSpec("generated", loader=None, origin=None)
+    spec.has_location = True
+    monkeypatch.setitem(sys.modules, "generated", importlib.util.module_from_spec(spec))
+    assert not is_project_module("generated.build_net")
+    assert not is_allowed("generated.build_net")

@@ -10,7 +10,7 @@ import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from trainrig.config.errors import ConfigError
+from trainrig.config.errors import ConfigError, RunError
 from trainrig.rundir.resume import checkpoint_to_resume, finished_metrics, resume_arguments
 
 METRICS = {"test/acc": 0.9}
@@ -103,3 +103,24 @@ def test_resume_arguments_refuse_a_wrong_command_line(args: list[str]) -> None:
 def test_resume_arguments_refuse_a_directory_without_overrides(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"is not a run directory .*overrides.yaml"):
         resume_arguments([str(tmp_path)])
+
+
+def test_a_damaged_last_checkpoint_is_refused_pointing_to_the_best_one(tmp_path: Path) -> None:
+    run = _run(tmp_path, metrics=False, last={})
+    last = run / "checkpoints" / "last.ckpt"
+    last.write_bytes(last.read_bytes()[:100])  # cut short
+    with pytest.raises(RunError, match=r"is damaged .*; start the run over \(rm "):
+        checkpoint_to_resume(_cfg(), run)
+    torch.save({}, run / "checkpoints" / "best.ckpt")
+    with pytest.raises(RunError, match=r"best epoch instead \(cp \S+/best\.ckpt \S+/last\.ckpt\)"):
+        checkpoint_to_resume(_cfg(), run)
+
+
+def test_resume_arguments_replace_only_the_keys_given(tmp_path: Path) -> None:
+    (tmp_path / ".hydra").mkdir()
+    (tmp_path / ".hydra" / "overrides.yaml").write_text("- ~data.aug=1\n- Xscale=1\n")
+    assert resume_arguments([str(tmp_path), "data.aug=2", "scale=2"])[:3] == [
+        "Xscale=1",  # another key, though it ends like one given
+        "data.aug=2",
+        "scale=2",
+    ]

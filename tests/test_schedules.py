@@ -183,3 +183,13 @@ def test_factors_and_fractions_are_checked_when_a_schedule_is_built() -> None:
         schedules.build_step(optimizer, 10, gamma=0)
     with pytest.raises(ConfigError, match=r"^scheduler\.warmup_fraction: must be < 1, got 1"):
         schedules.build_warmup_cosine(optimizer, 10, warmup_fraction=1)
+
+
+@pytest.mark.parametrize("total_steps", [0, 1])
+def test_a_one_cycle_spans_the_runs_steps_and_no_more(total_steps: int) -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    scheduler = schedules.build_onecycle(optimizer, total_steps)["scheduler"]
+    optimizer.step()
+    scheduler.step()  # a run of one step (or of none: the schedule is never shorter)
+    with pytest.raises(ValueError, match="total steps is 1"):
+        scheduler.step()
