@@ -24,6 +24,11 @@ def silence_known_noise() -> None:
     warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
     # compression=quantize_dynamic uses torch.ao's quantized tensors, deprecated for torchao.
     warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per")
+    # A checkpoint of an older trainrig holds the random state at its callback's own key, which
+    # the callback group now holding that callback restores itself (training/callbacks/group.py).
+    warnings.filterwarnings(
+        "ignore", message=r"Be aware that when using `ckpt_path`.*\['RandomStateInCheckpoint'\]\.$"
+    )
     # Lightning advertises a hosted service at every start; it says nothing about this run.
     logging.getLogger("pytorch_lightning.utilities.rank_zero").addFilter(_drop_tips)
     # Lightning says a restore it was not told `weights_only` for defaults to False; trainrig's

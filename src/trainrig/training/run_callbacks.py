@@ -4,6 +4,7 @@ early stopping, hyperparameters for the loggers) and a compression method's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from trainrig.config.errors import ConfigError
 from trainrig.config.signature import builder_for
 from trainrig.training.callbacks.checkpoints import model_checkpoint
 from trainrig.training.callbacks.config_in_checkpoint import ConfigInCheckpoint
+from trainrig.training.callbacks.group import CallbackGroup
 from trainrig.training.callbacks.log_hyperparameters import LogHyperparameters
 from trainrig.training.callbacks.progress_bar import ProgressBar
 from trainrig.training.callbacks.random_state import RandomStateInCheckpoint
@@ -61,12 +63,17 @@ def chosen_callbacks(cfg: DictConfig, run_dir: Path) -> list[Callback]:
 
 
 def build_callbacks(
-    cfg: DictConfig, run_dir: Path, chosen: list[Callback], compression: list[Callback]
+    cfg: DictConfig,
+    run_dir: Path,
+    chosen: list[Callback],
+    compression: list[Callback],
+    always: Sequence[Callback] = (),
 ) -> list[Callback]:
-    """The chosen checkpoints, last.ckpt (every epoch, for resume), the config and random
-    states in every checkpoint, early stopping, the compression method's callbacks (after early
-    stopping: see ScheduledPruning's on_fit_end), the other chosen ones, shown or not as the
-    trainer config says."""
+    """The chosen checkpoints, last.ckpt (every epoch, for resume), early stopping, the
+    compression method's callbacks (after early stopping: see ScheduledPruning's on_fit_end),
+    one group of trainrig's small callbacks (the config and random states in every checkpoint,
+    the runner's `always`, hyperparameters for the loggers), the other chosen ones, shown or not
+    as the trainer config says."""
     # last.ckpt after every epoch, for resume: a checkpoint of its own, since Lightning 2.6's
     # `save_last=True` writes it only when the best checkpoint was saved in the same step
     last = ModelCheckpoint(
@@ -74,17 +81,18 @@ def build_callbacks(
     )
     config = OmegaConf.to_container(cfg, resolve=True)
     in_checkpoint = ConfigInCheckpoint(config)  # type: ignore[arg-type]
+    members: list[Callback] = [in_checkpoint, RandomStateInCheckpoint(), *always]
     saving = [c for c in chosen if isinstance(c, ModelCheckpoint)]
-    callbacks: list[Callback] = [*saving, last, in_checkpoint, RandomStateInCheckpoint()]
+    callbacks: list[Callback] = [*saving, last]
     if _enabled(cfg.get("early_stopping")):
         callbacks.append(instantiate(cfg.early_stopping))
     callbacks += compression
     others = [c for c in chosen if not isinstance(c, ModelCheckpoint)]
     if cfg.get("logger"):
-        callbacks.append(LogHyperparameters(cfg))  # the config as flat hyperparameters
+        members.append(LogHyperparameters(cfg))  # the config as flat hyperparameters
     else:  # Lightning refuses an lr monitor without a logger
         others = [c for c in others if not isinstance(c, LearningRateMonitor)]
-    return callbacks + shown(others, cfg.trainer)
+    return [*callbacks, CallbackGroup(members), *shown(others, cfg.trainer)]
 
 
 def shown(callbacks: list[Callback], trainer: DictConfig) -> list[Callback]:

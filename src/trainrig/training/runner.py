@@ -36,6 +36,7 @@ from trainrig.training.callbacks.config_in_checkpoint import (
     stored_validation_metrics,
 )
 from trainrig.training.callbacks.finite_loss import StopOnNonFiniteLoss
+from trainrig.training.callbacks.group import callbacks_of
 from trainrig.training.callbacks.interruption import StopOnSignal
 from trainrig.training.callbacks.monitored_metrics import MonitoredMetricsCheck
 from trainrig.training.callbacks.schedule_length import ScheduleFollowsRunLength
@@ -89,22 +90,25 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     if method is not None:
         method.prepare(classifier, data, run)  # refuses a misfit, attaches a teacher
     extra = method.callbacks(run) if method is not None else []
+    always: list[pl.Callback] = []  # small ones, dispatched as one group (build_callbacks)
     if isinstance(task, LightningModuleTask):
-        extra.insert(0, MonitoredMetricsCheck(_checked_at_validation(cfg)))
+        always.append(MonitoredMetricsCheck(_checked_at_validation(cfg)))
     if resume_from is not None:  # a lengthened run's schedule follows its new length
-        extra.append(ScheduleFollowsRunLength())
+        always.append(ScheduleFollowsRunLength())
     if cfg.get("on_nonfinite_loss", "stop") == "stop":
-        extra.append(StopOnNonFiniteLoss())
+        always.append(StopOnNonFiniteLoss())
     if cfg.get("logger"):  # each step logged once; a run without loggers needs no hooks
-        extra += [KeepRecordsOfResumedSteps(), ReleaseCoveredMetrics()]
+        always.append(KeepRecordsOfResumedSteps())
+        extra.append(ReleaseCoveredMetrics())  # a Checkpoint: called after those that save
     stop = StopOnSignal(run_dir / LAST_CHECKPOINT, _how_to_go_on(run_dir))
-    extra.append(stop)
-    trainer = build_trainer(cfg, run_dir, build_callbacks(cfg, run_dir, chosen, extra), data)
+    always.append(stop)  # its on_exception saves last.ckpt before ReleaseCoveredMetrics's
+    callbacks = build_callbacks(cfg, run_dir, chosen, extra, always)
+    trainer = build_trainer(cfg, run_dir, callbacks, data)
     with stop.handled():  # SIGTERM, SIGINT: last.ckpt saved, exit 128 + the signal's number
         trainer.fit(classifier, datamodule=data, ckpt_path=resume_from)
-        for callback in trainer.callbacks:  # type: ignore[attr-defined]
-            if isinstance(callback, AfterFit):
-                callback.after_fit(trainer)  # a pruned Optuna trial ends here, without testing
+        for callback in callbacks_of(trainer.callbacks, pl.Callback):  # type: ignore[attr-defined]
+            if isinstance(callback, AfterFit):  # a pruned Optuna trial ends here, untested
+                callback.after_fit(trainer)
         reason = stop_reason(trainer)
         best = best_checkpoint(trainer)  # None: test the weights fitting ended with
         test: Mapping[str, float] = {}

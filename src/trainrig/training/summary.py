@@ -9,6 +9,8 @@ from pathlib import Path
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, Timer
 
+from trainrig.training.callbacks.group import callbacks_of
+
 
 @dataclass(frozen=True)
 class FitEnd:
@@ -34,8 +36,8 @@ def _best_score(trainer: pl.Trainer) -> str:
 
 def _limit_reason(trainer: pl.Trainer) -> str:
     """Which trainer limit ended fitting when no early stopping did."""
-    for callback in trainer.callbacks:  # type: ignore[attr-defined]
-        remaining = callback.time_remaining() if isinstance(callback, Timer) else None
+    for timer in callbacks_of(trainer.callbacks, Timer):  # type: ignore[attr-defined]
+        remaining = timer.time_remaining()
         if remaining is not None and remaining <= 0:
             return "trainer.max_time reached"
     if 0 < trainer.max_steps <= trainer.global_step:
@@ -49,8 +51,8 @@ def stop_reason(trainer: pl.Trainer) -> FitEnd:
     """Why fitting ended; call it right after `fit` (a checkpoint load restores callback state).
     The best epoch is left for the caller to fill in once it has loaded the best checkpoint."""
     reason = _limit_reason(trainer)
-    for callback in trainer.callbacks:  # type: ignore[attr-defined]
-        if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
+    for callback in callbacks_of(trainer.callbacks, EarlyStopping):  # type: ignore[attr-defined]
+        if callback.stopped_epoch > 0:
             detail = callback.stopping_reason_message or f"{callback.monitor} stopped improving"
             detail = detail.replace("Signaling Trainer to stop.", "").strip().rstrip(".")
             reason = f"early stopping at epoch {callback.stopped_epoch}: {detail}"

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytorch_lightning as pl
 
+from trainrig.training.callbacks.group import callbacks_of
+
 CONFIG_KEY = "trainrig_config"
 VALIDATION_KEY = "trainrig_validation_metrics"
 VALIDATION_PREFIX = "val/"
@@ -42,15 +44,13 @@ class ConfigInCheckpoint(pl.Callback):
 def stored_validation_metrics(trainer: pl.Trainer) -> dict[str, float] | None:
     """The validation metrics held by the checkpoint `trainer` loaded last (for `test`, say);
     None when it holds none (a checkpoint of an older trainrig)."""
-    for callback in trainer.callbacks:  # type: ignore[attr-defined]
-        if isinstance(callback, ConfigInCheckpoint) and callback.loaded_validation:
+    for callback in callbacks_of(trainer.callbacks, ConfigInCheckpoint):  # type: ignore[attr-defined]
+        if callback.loaded_validation:
             return dict(callback.loaded_validation)
     return None
 
 
 def loaded_checkpoint_epoch(trainer: pl.Trainer) -> int | None:
     """The epoch in which the checkpoint `trainer` loaded last (for `test`, say) was saved."""
-    for callback in trainer.callbacks:  # type: ignore[attr-defined]
-        if isinstance(callback, ConfigInCheckpoint):
-            return callback.loaded_epoch
-    return None
+    found = callbacks_of(trainer.callbacks, ConfigInCheckpoint)  # type: ignore[attr-defined]
+    return found[0].loaded_epoch if found else None
