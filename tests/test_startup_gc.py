@@ -15,14 +15,16 @@ import pytest
 SCRIPT = """
 import atexit, gc, json, sys
 
-full_before_resume, collections_after = [], []
+full_before_resume, collections_after, frozen = [], [], []
 
 def record(phase, info):
     if phase != "start":
         return
-    if gc.get_freeze_count() == 0 and info["generation"] == 2:
+    if not frozen and gc.get_freeze_count() > 0:  # counting walks the frozen objects: once
+        frozen.append(True)
+    if not frozen and info["generation"] == 2:
         full_before_resume.append(len(gc.get_objects()))
-    elif gc.get_freeze_count() > 0:
+    elif frozen:
         collections_after.append(info["generation"])
 
 gc.callbacks.append(record)
