@@ -24,9 +24,10 @@ def tiny_sequential(input_shape, num_classes):
         nn.Flatten(), nn.Linear(math.prod(input_shape), 12), nn.ReLU(), nn.Linear(12, num_classes)
     )
 """
-# The smallest of each model: a few seconds a run
+# The smallest of each model: a few seconds a run. The built-in MLP is the project's own shape
+# (Flatten, Linear, ReLU, Linear) built by trainrig: its cuts are in test_pipeline_split.py and
+# it trains as 2 stages in benchmarks/pipeline.py; the CNN in test_pipeline.py.
 MODELS = {
-    "mlp": ["model=mlp", "model.hidden_sizes=[16]"],
     "resnet": ["model=resnet", "model.width=4", "model.stages=1", "model.blocks_per_stage=1"],
     "own-sequential": [
         "~model", "+model._target_=mymodels.tiny_sequential", "+model._partial_=true"
