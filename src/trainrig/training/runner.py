@@ -46,6 +46,7 @@ from trainrig.training.init_from import initialize
 from trainrig.training.known_noise import silence_known_noise
 from trainrig.training.loggers.held_metrics import ReleaseCoveredMetrics
 from trainrig.training.loggers.resumed_records import KeepRecordsOfResumedSteps
+from trainrig.training.loggers.wandb_logger import finish_wandb_runs
 from trainrig.training.metric_names import MODEL_SIZE, compression_metrics
 from trainrig.training.run_callbacks import (
     CHECKPOINT_DIR,
@@ -128,6 +129,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         reason = replace(reason, best_epoch=loaded_checkpoint_epoch(trainer))  # test loaded it
         weights = "the best checkpoint" if best is not None else "the weights fitting ended with"
         print_summary(metrics, run_dir, time.monotonic() - started, reason, weights)
+    finish_wandb_runs(trainer.loggers)
     return metrics
 
 

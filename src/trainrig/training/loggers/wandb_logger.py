@@ -14,7 +14,7 @@ from trainrig.config.optional_packages import require_extra
 from trainrig.config.signature import option
 
 if TYPE_CHECKING:
-    from pytorch_lightning.loggers import WandbLogger
+    from pytorch_lightning.loggers import Logger, WandbLogger
 
 LOCAL_DIR = "wandb"  # wandb.init(dir=<run>) writes its runs into <run>/wandb/
 Mode = Literal["offline", "online", "disabled"]
@@ -68,3 +68,16 @@ def existing_run_id(run_dir: Path) -> str | None:
             for log in folder.glob("run-*.wandb"):
                 return log.stem.removeprefix("run-")
     return None
+
+
+def finish_wandb_runs(loggers: list[Logger]) -> None:
+    """Finish the W&B run of any WandbLogger among `loggers` now, so that its log holds the
+    run's exit record when trainrig returns; left to wandb's exit hook, the record was sometimes
+    missing (the run read back as still running)."""
+    from pytorch_lightning.loggers import WandbLogger
+
+    if any(isinstance(logger, WandbLogger) for logger in loggers):
+        import wandb
+
+        if wandb.run is not None:
+            wandb.run.finish()
