@@ -3,7 +3,7 @@ than their own stage's.
 
 `all_gather_object` would give every process every stage's state (pickled and unpickled), and
 `gather_object` pickles it too; here only the small rest of each state (its structure, names,
-numbers, and each tensor's shape and dtype) goes by `gather_object`, and the tensors follow one
+numbers) and each tensor's shape and dtype go by `gather_object`, and the tensors follow one
 at a time by `send`/`recv` into buffers process 0 makes for them.
 """
 
@@ -18,18 +18,16 @@ from torch import Tensor
 
 @dataclass(frozen=True)
 class _Slot:
-    """Where a tensor was in a state: the `index`-th sent, of this shape and dtype."""
+    """Where a tensor was in a state: the `index`-th sent."""
 
     index: int
-    shape: tuple[int, ...]
-    dtype: torch.dtype
 
 
 def _hollow(value: Any, tensors: list[Tensor]) -> Any:
     """`value` with each tensor (appended to `tensors`) replaced by its slot."""
     if isinstance(value, Tensor):
         tensors.append(value)
-        return _Slot(len(tensors) - 1, tuple(value.shape), value.dtype)
+        return _Slot(len(tensors) - 1)
     if isinstance(value, dict):
         return {key: _hollow(item, tensors) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -56,29 +54,19 @@ def gather_on_first(value: Any, device: torch.device) -> list[Any] | None:
     tensors: list[Tensor] = []
     hollow = _hollow(value, tensors)
     first = torch.distributed.get_rank() == 0
+    shapes = [(tuple(tensor.shape), tensor.dtype) for tensor in tensors]  # in sending order
     hollows: list[Any] | None = [None] * torch.distributed.get_world_size() if first else None
-    torch.distributed.gather_object(hollow, hollows, dst=0)
+    torch.distributed.gather_object((hollow, shapes), hollows, dst=0)
     if hollows is None:
         for tensor in tensors:
             torch.distributed.send(tensor.detach().to(device).contiguous(), dst=0)
         return None
     gathered = [_filled(hollow, [tensor.detach().cpu() for tensor in tensors])]
-    for rank, theirs in enumerate(hollows[1:], start=1):
+    for rank, (theirs, their_shapes) in enumerate(hollows[1:], start=1):
         received: list[Tensor] = []
-        for slot in sorted(_slots(theirs), key=lambda slot: slot.index):
-            buffer = torch.empty(slot.shape, dtype=slot.dtype, device=device)
+        for shape, dtype in their_shapes:
+            buffer = torch.empty(shape, dtype=dtype, device=device)
             torch.distributed.recv(buffer, src=rank)
             received.append(buffer.cpu())
         gathered.append(_filled(theirs, received))
     return gathered
-
-
-def _slots(value: Any) -> list[_Slot]:
-    """A hollowed `value`'s slots."""
-    if isinstance(value, _Slot):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list | tuple):
-        return [slot for item in value for slot in _slots(item)]
-    return []
