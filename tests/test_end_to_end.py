@@ -66,6 +66,18 @@ def test_run_directory_holds_the_promised_files(
     assert yaml.safe_load(config_text)["data"]["split_seed"] == 42
 
 
+def test_best_and_last_of_the_same_epoch_are_one_file(
+    smoke_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """The smoke run's last epoch improves, so last.ckpt is a hard link to best.ckpt, whole."""
+    folder = smoke_run[0] / "checkpoints"
+    best = torch.load(folder / "best.ckpt", weights_only=True)
+    last = torch.load(folder / "last.ckpt", weights_only=True)
+    assert best["global_step"] == last["global_step"]
+    assert (folder / "best.ckpt").stat().st_ino == (folder / "last.ckpt").stat().st_ino
+    assert {"optimizer_states", "loops", "callbacks"} <= set(last)
+
+
 def test_run_prints_a_summary_with_metrics_and_run_directory(
     smoke_run: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:

@@ -1,0 +1,73 @@
+"""best.ckpt and last.ckpt of the same training state are one file (a hard link), not two
+copies, and each keeps its own content when the other is rewritten (rundir/checkpoint_io.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from trainrig.rundir.checkpoint_io import SafeCheckpointIO
+
+
+def _state(epoch: int, weight: float = 1.0) -> dict[str, Any]:
+    """A checkpoint as Lightning's `dump_checkpoint` shapes it, small."""
+    return {
+        "epoch": epoch,
+        "global_step": 10 * (epoch + 1),
+        "loops": {"fit_loop": {"epoch_progress": {"completed": epoch}}},
+        "state_dict": {"w": torch.full((4,), weight)},
+        "optimizer_states": [{"state": {}}],
+    }
+
+
+def _inode(path: Path) -> int:
+    return path.stat().st_ino
+
+
+def test_the_same_state_saved_twice_is_one_file_that_survives_the_other_being_replaced(
+    tmp_path: Path,
+) -> None:
+    io = SafeCheckpointIO()
+    best, last = tmp_path / "best.ckpt", tmp_path / "last.ckpt"
+    io.save_checkpoint(_state(0), best)
+    io.save_checkpoint(_state(0), last)
+    assert _inode(best) == _inode(last)
+    io.save_checkpoint(_state(1, weight=2.0), last)  # the next epoch, not better: last alone
+    assert _inode(best) != _inode(last)
+    assert torch.load(best, weights_only=True)["epoch"] == 0
+    io.save_checkpoint(_state(2, weight=3.0), best)
+    io.save_checkpoint(_state(2, weight=3.0), last)
+    io.save_checkpoint(_state(3, weight=4.0), best)  # best replaced: the linked last keeps epoch 2
+    loaded = torch.load(last, weights_only=True)
+    assert loaded["epoch"] == 2 and torch.equal(loaded["state_dict"]["w"], torch.full((4,), 3.0))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.ckpt", "last.ckpt"]  # no leftovers
+
+
+def test_another_state_at_the_same_step_is_written_on_its_own(tmp_path: Path) -> None:
+    io = SafeCheckpointIO()
+    io.save_checkpoint(_state(0), tmp_path / "best.ckpt")
+    weights_only = {k: v for k, v in _state(0).items() if k != "optimizer_states"}
+    io.save_checkpoint(weights_only, tmp_path / "weights.ckpt")
+    assert _inode(tmp_path / "weights.ckpt") != _inode(tmp_path / "best.ckpt")
+    before_validation = _state(0) | {"loops": {"fit_loop": {"epoch_progress": {"completed": -1}}}}
+    io.save_checkpoint(before_validation, tmp_path / "early.ckpt")
+    assert _inode(tmp_path / "early.ckpt") != _inode(tmp_path / "weights.ckpt")
+    assert "optimizer_states" not in torch.load(tmp_path / "weights.ckpt", weights_only=True)
+
+
+def test_a_file_changed_or_removed_since_it_was_written_is_not_linked(tmp_path: Path) -> None:
+    io = SafeCheckpointIO()
+    best, last = tmp_path / "best.ckpt", tmp_path / "last.ckpt"
+    io.save_checkpoint(_state(0), best)
+    torch.save({"foreign": 1}, best.with_suffix(".new"))
+    os.replace(best.with_suffix(".new"), best)  # someone else's file now
+    io.save_checkpoint(_state(0), last)
+    assert _inode(last) != _inode(best) and torch.load(last, weights_only=True)["epoch"] == 0
+    other = SafeCheckpointIO()
+    other.save_checkpoint(_state(5), tmp_path / "a.ckpt")
+    (tmp_path / "a.ckpt").unlink()
+    other.save_checkpoint(_state(5), tmp_path / "b.ckpt")  # nothing to link to: written whole
+    assert torch.load(tmp_path / "b.ckpt", weights_only=True)["epoch"] == 5
