@@ -113,6 +113,15 @@ BAD_TRAIN_OVERRIDES = [
         "optimized_metric: compression/nonzero_parameters is a figure of the compressed model, "
         "but compression=none; choose a compression option",
     ),
+    (
+        "onnx-latency-objective-without-export",
+        [
+            "compression=prune_channels",
+            "optimized_metric=compression/onnxruntime_latency_ms_batch1",
+        ],
+        "optimized_metric: compression/onnxruntime_latency_ms_batch1 is measured on the model's "
+        "ONNX export; add compression.export=onnx",
+    ),
     ("qat-epochs", ["compression=quantize_qat", "compression.qat_epochs=0"], "must be >= 1"),
 ]
 

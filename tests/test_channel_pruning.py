@@ -132,7 +132,12 @@ def test_the_pruned_run_is_smaller_faster_to_compute_and_exports_the_same_output
         assert side["cpu_latency_ms_batch1"] > 0 and side["cpu_latency_ms_per_batch"] > 0
     assert report["cpu_threads"] >= 1
     assert report["onnx"]["max_abs_diff"] <= 1e-4  # onnxruntime's outputs are torch's
+    for side in (before, after):  # both sides exported and timed in onnxruntime too
+        assert side["onnxruntime_latency_ms_batch1"] > 0
+        assert side["onnxruntime_latency_ms_per_batch"] > 0
     metrics = json.loads((pruned_run / "metrics.json").read_text())
+    for name in ("onnxruntime_latency_ms_batch1", "onnxruntime_latency_ms_per_batch"):
+        assert metrics[f"compression/{name}"] == after[name]
     assert metrics["compression/macs_per_sample"] == after["macs_per_sample"]
     assert metrics["compression/parameters"] == after["parameters"]
     state = torch.load(pruned_run / "checkpoints" / "pruned.ckpt", weights_only=True)

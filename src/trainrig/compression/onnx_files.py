@@ -83,6 +83,29 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: Path) -> Path:
     return path
 
 
+def onnxruntime_latency_ms(path: Path, batch: torch.Tensor, repeats: int = 20) -> float:
+    """Median milliseconds per run of `batch` through the ONNX model at `path` in onnxruntime on
+    the CPU, with torch's number of threads; 3 warm-up runs come first."""
+    _require("onnxruntime")
+    import statistics
+    import time
+
+    import onnxruntime
+    import torch
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: batch.detach().cpu().numpy()}
+    times: list[float] = []
+    for i in range(3 + repeats):
+        start = time.perf_counter()
+        session.run(None, feed)
+        if i >= 3:
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def check_onnx(model: nn.Module, path: Path, batch: torch.Tensor, atol: float = 1e-4) -> float:
     """Max absolute difference between onnxruntime (CPU) and `model` (CPU, eval) on `batch`.
 

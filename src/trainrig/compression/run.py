@@ -8,6 +8,9 @@ on the best checkpoint's weights after the test: it measures `reference` (the mo
 dense weights before iterative pruning, a distilled student's teacher) and `compressed` (the
 method's result: the classifier changed in place, or a quantized copy), and writes
 `compression.json` and `checkpoints/compressed.pt` (the compressed state dict), and prints a table.
+With `export: onnx` both sides are also exported and timed in onnxruntime, the runtime a
+compressed model is deployed with: at batch 1 eager PyTorch's per-layer overhead hides what
+fewer channels save, which onnxruntime shows.
 torch and the measuring are imported inside the functions: the methods' modules are read for
 their signatures (the `compression` options' schema) before torch loads.
 """
@@ -15,9 +18,11 @@ their signatures (the `compression` options' schema) before torch loads.
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from trainrig.compression.onnx_files import check_onnx, export_onnx
+from trainrig.compression.onnx_files import check_onnx, export_onnx, onnxruntime_latency_ms
 from trainrig.rundir.results import write_atomic
 
 if TYPE_CHECKING:
@@ -77,7 +82,11 @@ class CompressionSteps:
 
         classifier = classifier.cpu()
         example = example_input(classifier, data)
-        before = measure(self.reference(classifier, run), data, example)
+        onnx = run.settings.get("export") == "onnx"
+        reference = self.reference(classifier, run)
+        before = measure(reference, data, example)
+        if onnx:  # before compressing: some methods change the classifier in place
+            before |= reference_onnx_latencies(reference, example)
         compressed = self.compressed(classifier, data, run)
         float_macs = None  # an int8 copy does the MACs of the float classifier it was made from
         if holds_quantized(compressed):
@@ -95,13 +104,28 @@ class CompressionSteps:
             "before": before,
             "after": after,
         }
-        if run.settings.get("export") == "onnx":
+        if onnx:
             path = export_onnx(compressed, example, run.run_dir / ONNX_FILE)
             difference = check_onnx(compressed, path, example)
             report["onnx"] = {"file": path.name, "max_abs_diff": difference}
+            after |= onnx_latencies(path, example)
         write_atomic(run.run_dir / REPORT_FILE, json.dumps(report, indent=2) + "\n")
         print_report(report)
         return report
+
+
+def onnx_latencies(path: Path, example: torch.Tensor) -> dict[str, float]:
+    """onnxruntime's CPU latency of the exported model at `path`: batch 1 and the test batch."""
+    return {
+        "onnxruntime_latency_ms_batch1": onnxruntime_latency_ms(path, example[:1]),
+        "onnxruntime_latency_ms_per_batch": onnxruntime_latency_ms(path, example),
+    }
+
+
+def reference_onnx_latencies(reference: nn.Module, example: torch.Tensor) -> dict[str, float]:
+    """`onnx_latencies` of the model before compression, exported to a temporary file."""
+    with tempfile.TemporaryDirectory(prefix="trainrig-onnx-") as folder:
+        return onnx_latencies(export_onnx(reference, example, Path(folder) / ONNX_FILE), example)
 
 
 def example_input(module: nn.Module, data: Any) -> torch.Tensor:

@@ -12,7 +12,11 @@ from typing import Any
 from trainrig.config.errors import ConfigError
 from trainrig.tasks.catalog import RESULT_STAGES, check_catalog, logged_names, not_logged
 from trainrig.tasks.settle import USER_MODULE, mode_of, task_kind
-from trainrig.training.metric_names import COMPRESSION_METRICS, MODEL_SIZE
+from trainrig.training.metric_names import (
+    COMPRESSION_METRICS,
+    COMPRESSION_ONNX_METRICS,
+    MODEL_SIZE,
+)
 
 
 def check_metric_names(values: dict[str, Any]) -> None:
@@ -34,6 +38,11 @@ def check_metric_names(values: dict[str, Any]) -> None:
     finished = finished_metric_names(values) or []
     wanted = values.get("optimized_metric")
     for name in [wanted] if isinstance(wanted, str) else list(wanted or []):
+        if name in COMPRESSION_ONNX_METRICS and not _exports_onnx(values):
+            raise ConfigError(
+                f"optimized_metric: {name} is measured on the model's ONNX export; add "
+                "compression.export=onnx"
+            )
         if name not in finished:
             raise ConfigError(
                 f"optimized_metric: {name} is not among a finished run's metrics; choose from "
@@ -52,13 +61,20 @@ def finished_metric_names(values: dict[str, Any]) -> list[str] | None:
     return [
         *logged_names(kind, metrics, RESULT_STAGES),
         MODEL_SIZE,
-        *compression_figures(kind, metrics),
+        *compression_figures(kind, metrics, exported=_exports_onnx(values)),
     ]
 
 
-def compression_figures(kind: str, metrics: Any) -> list[str]:
-    """The `compression/*` figures a run of this task with a compression option writes."""
+def _exports_onnx(values: dict[str, Any]) -> bool:
+    compression = values.get("compression")
+    return isinstance(compression, dict) and compression.get("export") == "onnx"
+
+
+def compression_figures(kind: str, metrics: Any, exported: bool = False) -> list[str]:
+    """The `compression/*` figures a run of this task with a compression option writes (with
+    `exported`, an ONNX export's onnxruntime latencies too)."""
     sizes = [name for name in COMPRESSION_METRICS if not name.endswith("test_acc")]
+    sizes += list(COMPRESSION_ONNX_METRICS) if exported else []
     tests = [
         n
         for n in logged_names(kind, metrics, ("test",))

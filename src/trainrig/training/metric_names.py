@@ -24,14 +24,19 @@ COMPRESSION_REPORT_KEYS = {
     "cpu_latency_ms_per_batch": "cpu_latency_ms_per_batch",
     "test_acc": "test/acc",
 }
+# With `export: onnx` the report adds the exported model's latency in onnxruntime.
+COMPRESSION_ONNX_KEYS = ("onnxruntime_latency_ms_batch1", "onnxruntime_latency_ms_per_batch")
+COMPRESSION_ONNX_METRICS = tuple(COMPRESSION_PREFIX + name for name in COMPRESSION_ONNX_KEYS)
 COMPRESSION_METRICS = tuple(COMPRESSION_PREFIX + name for name in COMPRESSION_REPORT_KEYS)
 OBJECTIVES = (*FINAL_METRICS, *COMPRESSION_METRICS)
 
 
 def compression_metrics(report: dict[str, Any]) -> dict[str, float]:
     """A compression report's compressed side as run metrics: its sizes, and each test metric
-    `test/<name>` as `compression/test_<name>` (test_acc for trainrig's classifier)."""
+    `test/<name>` as `compression/test_<name>` (test_acc for trainrig's classifier), and the
+    onnxruntime latencies of an exported one."""
     after = report["after"]
     sizes = {k: key for k, key in COMPRESSION_REPORT_KEYS.items() if not key.startswith("test/")}
+    sizes |= {key: key for key in COMPRESSION_ONNX_KEYS if key in after}
     tests = {key.replace("/", "_", 1): key for key in after if key.startswith("test/")}
     return {COMPRESSION_PREFIX + k: float(after[key]) for k, key in {**sizes, **tests}.items()}
