@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[], Result]] = {
     "sweep_workers": sweeps.measure_workers,
     "sweep_workers_mlp": sweeps.measure_workers_mlp,
     "sweep_in_flight": launchers.measure_in_flight,
+    "sweep_in_flight_remote": launchers.measure_in_flight_remote,
     "ddp_throughput": data_parallel.measure_throughput,
     "pipeline_throughput": pipeline.measure_throughput,
     "pipeline_memory": pipeline.measure_memory,
