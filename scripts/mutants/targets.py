@@ -30,6 +30,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
         "tests/test_checkpoint_reading.py",
         "tests/test_checkpoint_security.py",
         "tests/test_atomic_writes.py",
+        "tests/test_checkpoint_links.py",
     ),
     # config validation
     "src/trainrig/config/validate.py": (
