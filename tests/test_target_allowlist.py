@@ -3,11 +3,14 @@ the packages it trusts, unless the user opts in (the project's own: test_project
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.trainrig_optuna_sweeper.optuna_sweeper import PRUNERS, SAMPLERS
@@ -106,6 +109,45 @@ def test_a_name_under_an_allowed_module_is_checked_by_what_it_resolves_to(
     assert is_allowed(target)
     with pytest.raises(ConfigError, match=f"'{target}' \\(which is {really}\\)"):
         check_callable_name("x._target_", target)
+
+
+def test_a_module_is_refused_even_where_its_type_says_it_lives_in_an_allowed_library() -> None:
+    with pytest.raises(ConfigError, match=r"'torch\.backends\.cudnn' \(which is "):
+        check_callable_name("x._target_", "torch.backends.cudnn")
+    # It is an instance of a ModuleType subclass defined in that module, so it answers
+    # __module__ with an allowed name: only its being a module refuses it.
+    import torch.backends.cudnn as cudnn
+
+    assert is_allowed(f"{type(cudnn).__module__}.{getattr(cudnn, '__qualname__', '')}")
+
+
+def test_an_outside_name_is_refused_before_its_module_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, elsewhere, marker = tmp_path / "project", tmp_path / "elsewhere", tmp_path / "ran"
+    project.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "outside_space.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\ndef extend(c, t): ...\n"
+    )
+    monkeypatch.chdir(project)
+    monkeypatch.syspath_prepend(str(elsewhere))
+    with pytest.raises(ConfigError) as refused:
+        check_callable_name("s", "outside_space.extend")
+    assert str(refused.value).startswith("s: 'outside_space.extend' is not under trainrig's")
+    assert not marker.exists()  # importing it would have run its code
+    assert "outside_space" not in sys.modules
+
+
+def test_a_name_that_does_not_import_logs_nothing_and_hydra_logs_again_after(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="hydra.utils"):
+        check_callable_name("x._target_", "torch.nn.NoSuchLayer")  # instantiate reports it
+        assert [r for r in caplog.records if r.name == "hydra.utils"] == []
+        with pytest.raises(ImportError):
+            get_object("torch.nn.NoSuchLayer")  # Hydra's own error line is back
+    assert [r.name for r in caplog.records] == ["hydra.utils"]
 
 
 def test_allowed_targets_resolve_where_they_say() -> None:
