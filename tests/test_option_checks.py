@@ -187,6 +187,12 @@ INVALID = [
     ("repeat", 3, r"^repeat: expected a mapping of options, got 3"),
     ("lr_find.num_training", 1, r"^lr_find\.num_training: must be >= 2, got 1"),
     ("checkpoint", 3, r"^early_stopping\.monitor: .*node `checkpoint` is not a container"),
+    (  # a rule across groups (config/cross_group.py), checked once every group passed its own
+        "optimized_metric",
+        "compression/test_acc",
+        r"^optimized_metric: compression/test_acc is a figure of the compressed model, but "
+        r"compression=none",
+    ),
 ]
 
 
@@ -198,3 +204,10 @@ def test_validate_names_the_bad_key_of_a_composed_config(
     OmegaConf.update(cfg, key, value, merge=False, force_add=True)
     with pytest.raises(ConfigError, match=message):
         validate(cfg)
+
+
+@pytest.mark.parametrize("key", ["logger", "callbacks"])
+def test_a_null_mapping_of_loggers_or_callbacks_means_none(composed: DictConfig, key: str) -> None:
+    cfg = composed.copy()
+    OmegaConf.update(cfg, key, None, merge=False)
+    assert validate(cfg)[key] is None

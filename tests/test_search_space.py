@@ -50,6 +50,8 @@ def test_only_a_leading_plus_or_tilde_makes_two_names_one_key() -> None:
     space = search_space({"Xa": "1,2", "a": "3,4", "b": "5,6"}, ["~b"])
     assert list(space.distributions) == ["Xa", "a"]
     assert space.fixed == ["~b"]
+    space = search_space({"a": "3,4", "Xa": "1,2"}, [])  # the later name is stripped too
+    assert list(space.distributions) == ["a", "Xa"]
 
 
 def test_a_null_key_is_no_part_of_the_search() -> None:
@@ -63,6 +65,10 @@ def test_an_empty_range_and_a_non_sweep_are_config_errors() -> None:
         search_space({"k": "range(3, 3)"}, [])
     with pytest.raises(ConfigError, match=r"cannot parse 'k=choice\(' .*; write interval"):
         search_space({"k": "choice("}, [])
+    with pytest.raises(ConfigError) as unparsable:
+        search_space({"k": "interval(0.1"}, [])
+    # the first line of Hydra's message says why; its last only points to Hydra's docs
+    assert "(no viable alternative at input 'interval(0.1'); " in str(unparsable.value)
 
 
 def test_nested_params_become_dotted_keys() -> None:

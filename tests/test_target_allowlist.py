@@ -3,11 +3,14 @@ the packages it trusts, unless the user opts in (the project's own: test_project
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
+from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.trainrig_optuna_sweeper.optuna_sweeper import PRUNERS, SAMPLERS
@@ -96,6 +99,9 @@ RESOLVED_ELSEWHERE = [
     ("trainrig.cli.tasks.shutil.rmtree", "shutil.rmtree"),
     ("trainrig.cli.main.os.system", "posix.system"),
     ("torch.sys", "a module"),
+    ("torch.backends.cudnn", "a module"),  # its type's __module__ names an allowed home
+    ("torch.e", "an object that does not say where it lives"),  # a float
+    ("torch.classes.foo", "a module"),  # one made on demand, which raises for __qualname__
 ]
 
 
@@ -104,8 +110,37 @@ def test_a_name_under_an_allowed_module_is_checked_by_what_it_resolves_to(
     target: str, really: str
 ) -> None:
     assert is_allowed(target)
-    with pytest.raises(ConfigError, match=f"'{target}' \\(which is {really}\\)"):
+    with pytest.raises(ConfigError, match=f"'{target}' \\(which is {really}\\) is not under "):
         check_callable_name("x._target_", target)
+
+
+def test_an_outside_name_is_refused_before_its_module_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, elsewhere, marker = tmp_path / "project", tmp_path / "elsewhere", tmp_path / "ran"
+    project.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "outside_space.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\ndef extend(c, t): ...\n"
+    )
+    monkeypatch.chdir(project)
+    monkeypatch.syspath_prepend(str(elsewhere))
+    with pytest.raises(ConfigError) as refused:
+        check_callable_name("s", "outside_space.extend")
+    assert str(refused.value).startswith("s: 'outside_space.extend' is not under trainrig's")
+    assert not marker.exists()  # importing it would have run its code
+    assert "outside_space" not in sys.modules
+
+
+def test_a_name_that_does_not_import_logs_nothing_and_hydra_logs_again_after(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="hydra.utils"):
+        check_callable_name("x._target_", "torch.nn.NoSuchLayer")  # instantiate reports it
+        assert [r for r in caplog.records if r.name == "hydra.utils"] == []
+        with pytest.raises(ImportError):
+            get_object("torch.nn.NoSuchLayer")  # Hydra's own error line is back
+    assert [r.name for r in caplog.records] == ["hydra.utils"]
 
 
 def test_allowed_targets_resolve_where_they_say() -> None:

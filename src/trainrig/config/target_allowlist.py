@@ -137,10 +137,13 @@ def check_callable_name(key: str, target: str) -> None:
         if libraries:
             return  # instantiation reports the unknown name itself
         raise missing_name(key, target) from None
+    if inspect.ismodule(found):  # before its attributes: torch.classes makes any on demand
+        raise refusal(key, target, " (which is a module)")
     home = getattr(found, "__module__", None) or ""
     name = f"{home}.{getattr(found, '__qualname__', '')}"
-    if inspect.ismodule(found) or not is_allowed(name):
-        raise refusal(key, target, f" (which is {name.rstrip('.') or 'a module'})")
+    if not is_allowed(name):
+        unknown = "an object that does not say where it lives"  # no __module__ or __qualname__
+        raise refusal(key, target, f" (which is {name.rstrip('.') or unknown})")
 
 
 def _located(target: str) -> Any:
