@@ -3,13 +3,16 @@ copies, and each keeps its own content when the other is rewritten (rundir/check
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pytest
 import torch
 
-from trainrig.rundir.checkpoint_io import SafeCheckpointIO
+from trainrig.rundir.checkpoint_io import SafeCheckpointIO, link_atomic
 
 
 def _state(epoch: int, weight: float = 1.0) -> dict[str, Any]:
@@ -71,3 +74,79 @@ def test_a_file_changed_or_removed_since_it_was_written_is_not_linked(tmp_path: 
     (tmp_path / "a.ckpt").unlink()
     other.save_checkpoint(_state(5), tmp_path / "b.ckpt")  # nothing to link to: written whole
     assert torch.load(tmp_path / "b.ckpt", weights_only=True)["epoch"] == 5
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"epoch": 9},
+        {"global_step": 999},
+        {"loops": {"fit_loop": {"epoch_progress": {"completed": -1}}}},
+        {"extra": 1},
+    ],
+    ids=["epoch", "step", "loops", "keys"],
+)
+def test_a_state_that_differs_in_one_part_is_written_on_its_own(
+    tmp_path: Path, change: dict[str, Any]
+) -> None:
+    io = SafeCheckpointIO()
+    io.save_checkpoint(_state(0), tmp_path / "best.ckpt")
+    io.save_checkpoint(_state(0) | change, tmp_path / "last.ckpt")
+    assert _inode(tmp_path / "last.ckpt") != _inode(tmp_path / "best.ckpt")
+    assert set(torch.load(tmp_path / "last.ckpt", weights_only=True)) == set(_state(0) | change)
+
+
+def test_a_file_rewritten_in_place_or_replaced_at_the_same_time_is_not_linked(
+    tmp_path: Path,
+) -> None:
+    io = SafeCheckpointIO()
+    best = tmp_path / "best.ckpt"
+    io.save_checkpoint(_state(0), best)
+    with best.open("r+b") as file:  # the same inode, new bytes: its time moves on
+        file.write(b"P")
+    os.utime(best, ns=(best.stat().st_atime_ns, best.stat().st_mtime_ns + 1_000_000))
+    io.save_checkpoint(_state(0), tmp_path / "last.ckpt")
+    assert _inode(tmp_path / "last.ckpt") != _inode(best)
+
+    other = SafeCheckpointIO()
+    first = tmp_path / "first.ckpt"
+    other.save_checkpoint(_state(1), first)
+    written = first.stat()
+    torch.save({"foreign": 1}, tmp_path / "foreign.ckpt")
+    os.replace(tmp_path / "foreign.ckpt", first)  # another file, given the same time
+    os.utime(first, ns=(written.st_atime_ns, written.st_mtime_ns))
+    other.save_checkpoint(_state(1), tmp_path / "second.ckpt")
+    assert torch.load(tmp_path / "second.ckpt", weights_only=True)["epoch"] == 1
+
+
+def test_a_checkpoint_in_another_folder_is_written_on_its_own(tmp_path: Path) -> None:
+    io = SafeCheckpointIO()
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    io.save_checkpoint(_state(0), tmp_path / "a" / "best.ckpt")
+    io.save_checkpoint(_state(0), tmp_path / "b" / "best.ckpt")
+    assert _inode(tmp_path / "a" / "best.ckpt") != _inode(tmp_path / "b" / "best.ckpt")
+
+
+@pytest.mark.parametrize("progress", [torch.arange(3), np.arange(3)], ids=["tensor", "numpy array"])
+def test_loop_states_that_cannot_be_compared_are_written_whole(
+    tmp_path: Path, progress: object
+) -> None:
+    io = SafeCheckpointIO()
+    for name in ("best.ckpt", "last.ckpt"):  # equal loop states, each dumped anew
+        loops = {"fit_loop": {"progress": copy.deepcopy(progress)}}
+        io.save_checkpoint(_state(0) | {"loops": loops}, tmp_path / name)
+    assert _inode(tmp_path / "last.ckpt") != _inode(tmp_path / "best.ckpt")
+
+
+def test_link_atomic_leaves_the_target_as_it_was_where_it_cannot_link(tmp_path: Path) -> None:
+    target = tmp_path / "last.ckpt"
+    target.write_bytes(b"before")
+    assert link_atomic(tmp_path / "missing.ckpt", target) is False
+    assert target.read_bytes() == b"before"
+    source = tmp_path / "best.ckpt"
+    source.write_bytes(b"best")
+    folder = tmp_path / "taken"
+    (folder / "inside").mkdir(parents=True)  # a folder, not empty, where the file should go
+    assert link_atomic(source, folder) is False
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.ckpt", "last.ckpt", "taken"]
+    assert link_atomic(source, target) is True and target.read_bytes() == b"best"

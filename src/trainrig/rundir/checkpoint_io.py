@@ -63,7 +63,7 @@ class WrittenCheckpoint:
     state it holds (its keys, epoch, step and loop progress)."""
 
     path: Path
-    file: tuple[int, int, int]
+    file: tuple[int, int]
     state: tuple[object, ...]
 
     @staticmethod
@@ -73,15 +73,16 @@ class WrittenCheckpoint:
         return keys, checkpoint.get("epoch"), checkpoint.get("global_step"), checkpoint.get("loops")
 
     @staticmethod
-    def identity(path: Path) -> tuple[int, int, int]:
-        """The file at `path` as (device, inode, modification time): a replaced file differs."""
+    def identity(path: Path) -> tuple[int, int]:
+        """The file at `path` as (inode, modification time): a file replaced or rewritten since
+        differs (only files of one folder, so of one device, are compared)."""
         found = path.stat()
-        return found.st_dev, found.st_ino, found.st_mtime_ns
+        return found.st_ino, found.st_mtime_ns
 
     def holds(self, checkpoint: dict[str, Any], path: Path) -> bool:
-        """Whether `checkpoint` (to be written at `path`) is this file's training state, and
-        the file is still the one written."""
-        if path == self.path or path.parent != self.path.parent:
+        """Whether `checkpoint` (to be written at `path`, in this file's folder) is this file's
+        training state, and the file is still the one written."""
+        if path.parent != self.path.parent:
             return False
         try:
             same = self.state == self.state_of(checkpoint)
@@ -93,9 +94,7 @@ class WrittenCheckpoint:
 class SafeCheckpointIO(TorchCheckpointIO):
     """Lightning's checkpoint IO for local paths, with atomic saves and weights-only loads."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.written: WrittenCheckpoint | None = None  # the last checkpoint this IO wrote
+    written: WrittenCheckpoint | None = None  # the last checkpoint this IO wrote
 
     def save_checkpoint(
         self,
@@ -110,8 +109,11 @@ class SafeCheckpointIO(TorchCheckpointIO):
             return
         target = Path(path).absolute()
         before = self.written
-        linked = before is not None and before.holds(checkpoint, target)
-        if not (linked and before is not None and link_atomic(before.path, target)):
+        if (
+            before is None
+            or not before.holds(checkpoint, target)
+            or not link_atomic(before.path, target)
+        ):
             save_atomic(checkpoint, target)
         state = WrittenCheckpoint.state_of(checkpoint)
         self.written = WrittenCheckpoint(target, WrittenCheckpoint.identity(target), state)
