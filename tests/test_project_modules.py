@@ -72,7 +72,11 @@ def test_a_namespace_package_of_the_project_counts_too(project: Path) -> None:
     check_callable_name("model._target_", "nspkg.nets.build_net")
 
 
-@pytest.mark.parametrize("name", ["os", "subprocess", "builtins", "posix", "shutil", "hydra"])
+# antigravity: a standard-library module nothing imports (it opens a web browser), so the
+# project's file, first on sys.path, is what find_spec finds: the name alone refuses it
+@pytest.mark.parametrize(
+    "name", ["os", "subprocess", "builtins", "posix", "shutil", "hydra", "antigravity"]
+)
 def test_a_file_named_like_a_module_from_elsewhere_does_not_make_it_the_projects(
     project: Path, name: str
 ) -> None:
@@ -83,10 +87,25 @@ def test_a_file_named_like_a_module_from_elsewhere_does_not_make_it_the_projects
     assert not is_project_module("__main__.main")
 
 
-def test_installed_packages_under_the_working_directory_are_not_the_projects(
+def test_main_is_not_the_projects_even_when_a_project_module_runs_as_it(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    site = project / ".venv" / "lib" / "python3.11" / "site-packages"
+    """`python -m mypkg.cli` makes the project's file `__main__`: the name still means whatever
+    script runs, so a config naming `__main__.build_net` is refused."""
+    _write(project, {"mypkg/__init__.py": "", "mypkg/cli.py": NETS})
+    spec = importlib.util.find_spec("mypkg.cli")
+    assert spec is not None
+    monkeypatch.setitem(sys.modules, "__main__", importlib.util.module_from_spec(spec))
+    assert importlib.util.find_spec("__main__") is spec  # found under the working directory
+    assert not is_project_module("__main__.build_net")
+    assert is_project_module("mypkg.cli.build_net")
+
+
+@pytest.mark.parametrize("folder", ["site-packages", "dist-packages"])  # dist-: Debian's Python
+def test_installed_packages_under_the_working_directory_are_not_the_projects(
+    project: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+) -> None:
+    site = project / ".venv" / "lib" / "python3.11" / folder
     _write(site, {"someones/__init__.py": NETS})
     monkeypatch.syspath_prepend(str(site))
     assert not is_project_module("someones.build_net")
@@ -98,6 +117,8 @@ def test_files_of_the_python_installation_are_installed(project: Path) -> None:
     stdlib, purelib = (Path(sysconfig.get_path(kind)) for kind in ("stdlib", "purelib"))
     assert _installed(stdlib / "json" / "__init__.py")
     assert _installed(stdlib)
+    # a venv's own lib/pythonX.Y (the base's stdlib is elsewhere); else the stdlib's folder
+    assert _installed(Path(sysconfig.get_path("platstdlib")) / "somemodule.py")
     assert _installed(purelib / "torch" / "__init__.py")
     assert not _installed(project / "mypkg" / "__init__.py")
 
@@ -161,6 +182,7 @@ def test_trusted_modules_are_read_from_the_projects_pyproject(
         ("trusted_modules = [1, 2]", "expected a list of module names"),
         ('trusted_modules = ["timm", "not a name"]', "expected a list of module names"),
         ('trusted_modules = ["subprocess"]', "'subprocess' is a module of Python's standard"),
+        ('trusted_modules = ["os.path"]', "'os.path' is a module of Python's standard"),
         ('trusted_modules = ["timm"', "cannot read the file as TOML"),
     ],
 )
@@ -171,6 +193,20 @@ def test_a_bad_trusted_modules_names_the_file_and_key(
     expected = f"{project / 'pyproject.toml'}: [tool.trainrig] trusted_modules: {problem}"
     with pytest.raises(ConfigError) as raised:
         check_targets({"model": {"_target_": "trainrig.models.mlp.build_mlp"}}, allow_any=False)
+    assert str(raised.value).startswith(expected)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["a folder", "not UTF-8"])
+def test_a_pyproject_that_cannot_be_read_is_reported_in_one_line(project: Path, kind: str) -> None:
+    pyproject = project / "pyproject.toml"
+    if kind == "a folder":  # stat works, reading fails (OSError)
+        pyproject.mkdir()
+    else:
+        pyproject.write_bytes(b'[tool.trainrig]\ntrusted_modules = ["caf\xe9"]\n')
+    expected = f"{pyproject}: [tool.trainrig] trusted_modules: cannot read the file as TOML ("
+    with pytest.raises(ConfigError) as raised:
+        trusted_modules()
     assert str(raised.value).startswith(expected)
     assert "\n" not in str(raised.value)
 
@@ -242,6 +278,18 @@ def test_a_module_whose_spec_claims_a_file_it_does_not_name_is_not_the_projects(
     """An import hook may build such a spec (`has_location` set, no `origin`)."""
     spec = ModuleSpec("generated", loader=None, origin=None)
     spec.has_location = True
+    monkeypatch.setitem(sys.modules, "generated", importlib.util.module_from_spec(spec))
+    assert not is_project_module("generated.build_net")
+    assert not is_allowed("generated.build_net")
+
+
+def test_a_module_whose_origin_is_not_a_file_is_not_the_projects(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import hook may name where a module came from without a file (`has_location` unset):
+    that origin is no path under the working directory."""
+    spec = ModuleSpec("generated", loader=None, origin="made by an import hook")
+    assert not spec.has_location
     monkeypatch.setitem(sys.modules, "generated", importlib.util.module_from_spec(spec))
     assert not is_project_module("generated.build_net")
     assert not is_allowed("generated.build_net")

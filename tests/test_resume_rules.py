@@ -4,6 +4,8 @@ which configs differ, and how `trainrig resume RUN` becomes `trainrig train` arg
 from __future__ import annotations
 
 import json
+import os
+import struct
 from pathlib import Path
 
 import pytest
@@ -96,7 +98,10 @@ def test_resume_arguments_are_the_runs_overrides_then_the_given_ones(tmp_path: P
 
 @pytest.mark.parametrize("args", [[], ["seed=1"], ["run", "seed"]], ids=["none", "key", "bare"])
 def test_resume_arguments_refuse_a_wrong_command_line(args: list[str]) -> None:
-    with pytest.raises(ConfigError, match=r"^usage: trainrig resume RUN_DIR"):
+    # the whole message, down to how to lengthen a run
+    with pytest.raises(
+        ConfigError, match=r"^usage: trainrig resume RUN_DIR .*max_steps lengthens it$"
+    ):
         resume_arguments(args)
 
 
@@ -124,3 +129,44 @@ def test_resume_arguments_replace_only_the_keys_given(tmp_path: Path) -> None:
         "data.aug=2",
         "scale=2",
     ]
+    given = resume_arguments([str(tmp_path), "Xscale=2"])  # a given key that starts with X
+    assert given[:2] == ["~data.aug=1", "Xscale=2"]
+
+
+def test_a_newer_slurm_requeue_checkpoint_resumes_instead_of_the_last_one(tmp_path: Path) -> None:
+    """Lightning's Slurm requeue saves hpc_ckpt_N.ckpt in the run directory: the newest wins."""
+    run = _run(tmp_path, metrics=False, last={})
+    last, requeue = run / "checkpoints" / "last.ckpt", run / "hpc_ckpt_1.ckpt"
+    torch.save({}, requeue)
+    os.utime(last, ns=(1_000_000_000, 1_000_000_000))
+    os.utime(requeue, ns=(2_000_000_000, 2_000_000_000))
+    assert checkpoint_to_resume(_cfg(), run) == requeue
+    os.utime(last, ns=(3_000_000_000, 3_000_000_000))
+    assert checkpoint_to_resume(_cfg(), run) == last
+    last.unlink()
+    assert checkpoint_to_resume(_cfg(), run) == requeue  # a requeue before the first epoch ended
+
+
+def test_a_checkpoint_whose_directory_promises_more_than_it_holds_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Reading such a member runs out of file (EOFError): damaged, not a crash."""
+    run = _run(tmp_path, metrics=False, last={"weights": torch.zeros(10)})
+    last = run / "checkpoints" / "last.ckpt"
+    data = bytearray(last.read_bytes())
+    entry = data.find(b"PK\x01\x02")  # the first member's central directory entry
+    data[entry + 20 : entry + 28] = struct.pack("<II", 10**6, 10**6)  # its sizes
+    last.write_bytes(data)
+    with pytest.raises(RunError, match=r"is damaged \(not a whole checkpoint: \)"):
+        checkpoint_to_resume(_cfg(), run)
+
+
+def test_a_config_with_interpolations_matches_its_resolved_saved_copy(tmp_path: Path) -> None:
+    """config.yaml is saved resolved: `${data.size}` is compared by its value."""
+    run = _run(tmp_path, last={})
+    (run / "config.yaml").write_text("data:\n  size: 32\nmodel:\n  input_size: 32\n")
+    cfg = OmegaConf.create(
+        {"data": {"size": 32}, "model": {"input_size": "${data.size}"}, "resume": "auto"}
+    )
+    assert finished_metrics(cfg, run) == METRICS
+    assert checkpoint_to_resume(cfg, run) == run / "checkpoints" / "last.ckpt"

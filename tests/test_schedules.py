@@ -5,12 +5,15 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+import yaml
 
 from trainrig.config.errors import ConfigError
+from trainrig.config.signature import builder_for, option_of
 from trainrig.training import schedules
 
 LR = 0.1
@@ -193,3 +196,99 @@ def test_a_one_cycle_spans_the_runs_steps_and_no_more(total_steps: int) -> None:
     scheduler.step()  # a run of one step (or of none: the schedule is never shorter)
     with pytest.raises(ValueError, match="total steps is 1"):
         scheduler.step()
+
+
+# every bound of the schedules' options, refused with the message the CLI prints for the config
+REFUSED = [
+    pytest.param(
+        schedules.build_step, {"gamma": 1.5}, r"scheduler\.gamma: must be <= 1, got 1\.5", id="step"
+    ),
+    pytest.param(
+        schedules.build_multistep, {"gamma": 0}, r"scheduler\.gamma: must be > 0, got 0", id="multi"
+    ),
+    pytest.param(
+        schedules.build_exponential,
+        {"gamma": 2},
+        r"scheduler\.gamma: must be <= 1, got 2",
+        id="exp",
+    ),
+    pytest.param(
+        schedules.build_cosine,
+        {"eta_min": "low"},
+        r"scheduler\.eta_min: expected float, got 'low'",
+        id="cosine",
+    ),
+    pytest.param(
+        schedules.build_warmup_cosine,
+        {"warmup_fraction": 0},
+        r"scheduler\.warmup_fraction: must be > 0, got 0",
+        id="warmup-fraction",
+    ),
+    pytest.param(
+        schedules.build_warmup_cosine,
+        {"start_factor": 1.5},
+        r"scheduler\.start_factor: must be <= 1, got 1\.5",
+        id="warmup-factor",
+    ),
+    pytest.param(
+        schedules.build_onecycle,
+        {"pct_start": 0},
+        r"scheduler\.pct_start: must be > 0, got 0",
+        id="onecycle",
+    ),
+    pytest.param(
+        schedules.build_plateau,
+        {"monitor": "val/loss", "mode": "min", "factor": 1},
+        r"scheduler\.factor: must be < 1, got 1",
+        id="plateau",
+    ),
+]
+
+
+@pytest.mark.parametrize(("builder", "arguments", "message"), REFUSED)
+def test_a_python_call_out_of_bounds_is_refused_naming_the_scheduler_group(
+    builder: Callable[..., dict[str, Any]], arguments: dict[str, Any], message: str
+) -> None:
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    with pytest.raises(ConfigError, match=f"^{message}"):
+        builder(optimizer, 10, **arguments)
+
+
+def test_a_factor_of_one_is_allowed() -> None:
+    """Factors are in (0, 1]: 1 keeps the lr (fractions are in (0, 1), above)."""
+    lrs = _lrs(schedules.build_step, 4, step_size=1, gamma=1)
+    assert lrs == [LR] * 4
+    lrs = _lrs(schedules.build_warmup_cosine, 100, warmup_fraction=0.01, start_factor=1)
+    assert lrs[:2] == pytest.approx([LR, LR])
+
+
+def test_a_two_step_warmup_cosine_run_warms_up_in_one_step_and_decays_in_the_other() -> None:
+    """The warm-up and the decay each take at least one step, however short the run."""
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=LR)
+    scheduler = schedules.build_warmup_cosine(optimizer, 2, start_factor=0.01, eta_min=1e-4)
+    seen = []
+    for _ in range(2):
+        seen.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler["scheduler"].step()
+    seen.append(optimizer.param_groups[0]["lr"])
+    assert seen == pytest.approx([LR * 0.01, LR, 1e-4], rel=1e-6)
+
+
+SCHEDULER_FILES = sorted(
+    (Path(__file__).resolve().parents[1] / "conf" / "scheduler").glob("*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", SCHEDULER_FILES, ids=lambda p: p.stem)
+def test_each_scheduler_file_names_a_partial_scheduler_option(path: Path) -> None:
+    """The runner adds the optimizer and the run's steps: every schedule is `_partial_`, and its
+    builder is recorded as an option of the group whose folder holds it (which its messages
+    name when Python calls it)."""
+    node = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if "_target_" not in node:  # none.yaml: no schedule (the runner's build_constant)
+        assert path.stem == "none"
+        return
+    spec = option_of(builder_for(node["_target_"]))
+    assert spec is not None, node["_target_"]
+    assert (spec.group, spec.partial, node["_partial_"]) == ("scheduler", True, True)
