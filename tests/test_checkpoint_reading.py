@@ -16,7 +16,6 @@ from trainrig.config.errors import ConfigError
 from trainrig.models.mlp import build_mlp
 from trainrig.rundir.checkpoint_io import SafeCheckpointIO
 from trainrig.rundir.checkpoints import (
-    TRUSTED_COPY,
     load_config_from_checkpoint,
     load_fitting_weights,
     read_checkpoint,
@@ -26,6 +25,8 @@ from trainrig.rundir.checkpoints import (
 from trainrig.training.callbacks.config_in_checkpoint import CONFIG_KEY
 
 CONFIG = {"model": {"_target_": "torch.nn.Linear", "in_features": 2, "out_features": 1}}
+# The end of every "cannot read" message, spelled out: the constant could change unseen.
+WAY_OUT = "pass the checkpoints/best.ckpt (or last.ckpt) that a `trainrig train` run wrote"
 
 
 def _saved(folder: Path, name: str, checkpoint: object) -> Path:
@@ -40,10 +41,10 @@ def _plain(folder: Path, config: object = CONFIG) -> Path:
 
 
 def _pickled(folder: Path) -> Path:
-    """A legacy checkpoint: its config is a pickled DictConfig object."""
+    """A legacy checkpoint: its config is a pickled DictConfig object with an interpolation."""
     checkpoint = {
-        "state_dict": {},
-        CONFIG_KEY: OmegaConf.create(CONFIG),
+        "state_dict": torch.nn.Linear(2, 1).state_dict(),
+        CONFIG_KEY: OmegaConf.create({**CONFIG, "width": "${model.in_features}"}),
         "epoch": 4,
         "global_step": 40,
         "pytorch-lightning_version": "2.5.0",
@@ -61,22 +62,39 @@ def test_a_plain_trainrig_checkpoint_reads_with_its_config(tmp_path: Path) -> No
 
 def test_pickled_objects_are_refused_with_the_way_out_for_the_key(tmp_path: Path) -> None:
     path = _pickled(tmp_path)
-    with pytest.raises(ConfigError, match=r"^ckpt_path: .* holds pickled .*pass trust_checkpoint"):
+    refusal = (
+        f"{path} holds pickled Python objects, and unpickling them could run code from the file; "
+        "trainrig loads tensors and plain data only. If you trust whoever made it, "
+    )
+    with pytest.raises(ConfigError) as refused:
         read_checkpoint(path)
-    with pytest.raises(ConfigError, match=r"^init_from\.path: .*`trainrig eval ckpt_path="):
+    assert str(refused.value) == f"ckpt_path: {refusal}pass trust_checkpoint=true"
+    with pytest.raises(ConfigError) as refused:
         read_checkpoint(path, "init_from.path")
+    assert str(refused.value) == (
+        f"init_from.path: {refusal}`trainrig eval ckpt_path={path} trust_checkpoint=true` writes "
+        "a plain copy of it (checkpoints/trusted_copy.ckpt in its run directory) to pass instead"
+    )
     with pytest.raises(ConfigError, match=r"^ckpt_path: .* holds pickled"):
         vetted_checkpoint(path, trust=False, allow_any_target=False, run_dir=tmp_path)
 
 
-def test_a_trusted_legacy_checkpoint_is_copied_to_plain_data(tmp_path: Path) -> None:
+def test_a_trusted_legacy_checkpoint_is_copied_to_plain_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = _pickled(tmp_path)
     copy = vetted_checkpoint(path, trust=True, allow_any_target=False, run_dir=tmp_path / "run")
-    assert copy == tmp_path / "run" / TRUSTED_COPY
+    assert copy == tmp_path / "run" / "checkpoints" / "trusted_copy.ckpt"
+    assert capsys.readouterr().err == (
+        f"trainrig: warning: trust_checkpoint=true: unpickling {path} in full, which runs any "
+        f"code the file holds; its weights and config are copied to {copy} and read from there\n"
+    )
     plain = torch.load(copy, weights_only=True)
-    assert plain == {  # the keys eval and compress read, the config as a dict; no loops
-        "state_dict": {},
-        CONFIG_KEY: CONFIG,
+    weights, original = plain.pop("state_dict"), torch.load(path, weights_only=False)["state_dict"]
+    assert weights.keys() == original.keys() == {"weight", "bias"}
+    assert all(torch.equal(weights[k], original[k]) for k in weights)
+    assert plain == {  # the keys eval and compress read, the config as a resolved dict; no loops
+        CONFIG_KEY: {**CONFIG, "width": 2},
         "epoch": 4,
         "global_step": 40,
         "pytorch-lightning_version": "2.5.0",
@@ -111,7 +129,7 @@ def test_foreign_missing_and_damaged_files_are_named(tmp_path: Path) -> None:
     empty.write_bytes(b"")
     with pytest.raises(ConfigError, match=r"empty\.ckpt as a checkpoint \(EOFError: no detail\)"):
         read_checkpoint(empty)  # torch's EOFError has no text
-    with pytest.raises(ConfigError, match=r"was not written by `trainrig train`"):
+    with pytest.raises(ConfigError, match=r"^ckpt_path: .*tensor\.ckpt was not written by `trai"):
         load_config_from_checkpoint(_saved(tmp_path, "tensor.ckpt", torch.zeros(1)))
 
 
@@ -157,6 +175,38 @@ def test_torchs_own_first_line_names_what_is_wrong_with_a_file(tmp_path: Path) -
     trusted = pytest.raises(ConfigError, match=r"notes\.ckpt .*\(UnpicklingError: invalid load key")
     with trusted:  # the full unpickler's own words, not "damaged" as for weights-only's advice
         vetted_checkpoint(text, trust=True, allow_any_target=False, run_dir=tmp_path / "run")
+
+
+def test_a_trusted_copy_is_written_again_where_checkpoints_already_exist(tmp_path: Path) -> None:
+    path, run = _pickled(tmp_path), tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    for _ in range(2):  # into a run directory with checkpoints/, then over the copy written
+        copy = vetted_checkpoint(path, trust=True, allow_any_target=False, run_dir=run)
+        assert torch.load(copy, weights_only=True)["epoch"] == 4
+
+
+def test_a_file_of_no_pickle_opcodes_is_damaged_not_pickled_objects(tmp_path: Path) -> None:
+    text = tmp_path / "notes.ckpt"
+    text.write_text("not a checkpoint\n")  # weights-only: "Unsupported operand 110" ('n')
+    damaged = f"cannot read {text} as a checkpoint (UnpicklingError: its data is damaged)"
+    with pytest.raises(ConfigError) as refused:
+        read_checkpoint(text)
+    assert str(refused.value) == f"ckpt_path: {damaged}; is the file complete? {WAY_OUT}"
+    with pytest.raises(ConfigError) as refused:
+        read_trainrig_checkpoint(text, "init_from.path")
+    assert str(refused.value) == f"init_from.path: {damaged}; is the file complete? {WAY_OUT}"
+
+
+def test_only_torchs_unpickling_error_is_read_for_objects_or_damage(tmp_path: Path) -> None:
+    """Another error that holds torch's words (in the path it names) keeps its own first line."""
+    for name in ("Weights only load failed.ckpt", "Unsupported operand.ckpt"):
+        missing = tmp_path / name
+        with pytest.raises(ConfigError) as refused:
+            read_checkpoint(missing)
+        assert str(refused.value) == (
+            f"ckpt_path: cannot read {missing} as a checkpoint (FileNotFoundError: [Errno 2] "
+            f"No such file or directory: '{missing}'); is the file complete? {WAY_OUT}"
+        )
 
 
 SHAPE = (1, 8, 8)

@@ -53,3 +53,12 @@ def test_a_trial_is_surplus_once_n_trials_counted_trials_came_before_it() -> Non
     assert is_surplus(study, 5, n_trials=3)
     assert not is_surplus(study, 0, n_trials=1)
     assert is_surplus(study, 6, n_trials=4)  # 0, 2, 4, 5 came before
+
+
+def test_a_trial_marked_by_the_stored_attribute_name_does_not_count() -> None:
+    """The mark is stored in the study, which workers of other trainrig versions read too: its
+    name, `not_counted`, is fixed (spelled out here, not taken from the constant)."""
+    study = optuna.create_study()
+    study.add_trial(optuna.create_trial(value=1.0, user_attrs={"not_counted": "lost the race"}))
+    study.add_trial(optuna.create_trial(value=2.0, user_attrs={"note": "counts"}))
+    assert [t.number for t in counted_trials(study)] == [1]
