@@ -161,8 +161,7 @@ def _plain_copy(path: Path, run_dir: Path) -> Path:
     plain = {k: checkpoint[k] for k in PLAIN_KEYS if k in checkpoint}
     if isinstance(plain.get(CONFIG_KEY), DictConfig):
         plain[CONFIG_KEY] = OmegaConf.to_container(plain[CONFIG_KEY], resolve=True)
-    copy = run_dir / TRUSTED_COPY
-    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy = run_dir / TRUSTED_COPY  # save_atomic makes its folder
     from trainrig.rundir.checkpoint_io import save_atomic
 
     save_atomic(plain, copy)
