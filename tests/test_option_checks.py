@@ -214,6 +214,7 @@ WRAPPED = [
     ({"steps": {"a": 2}}, r"w\.steps\.a: expected a key of type int, got 'a'"),
     ({"names": {1: 2}}, r"w\.names\.1: expected a key of type str, got 1"),
     ({"_partial_": "maybe", "opt_inner": 0.25}, r"w\._partial_: expected bool, got 'maybe'"),
+    ({"_target_": [1], "opt_inner": 0.75}, r"w\._target_: expected str, got \[1\]"),
 ]
 
 
