@@ -173,6 +173,7 @@ def build_wrapped(
     counts: Mapping[str, int] | None = None,
     names: dict[str, int] | None = None,
     steps: dict[int, int] | None = None,
+    table: dict[int, int] = {},  # noqa: B006
 ) -> None:
     """Constraints inside and around Optional, unions, sequences and mappings."""
 
@@ -193,6 +194,7 @@ def test_values_of_wrapped_annotations_pass() -> None:
             "counts": {"a": 1},
             "names": {"a": 2},
             "steps": {0: 2},
+            "table": {1: 2},
         },
     )
 
@@ -213,6 +215,7 @@ WRAPPED = [
     ({"names": {"items": "x"}}, r"w\.names\.items: expected another type, got 'x'"),
     ({"steps": {"a": 2}}, r"w\.steps\.a: expected a key of type int, got 'a'"),
     ({"names": {1: 2}}, r"w\.names\.1: expected a key of type str, got 1"),
+    ({"table": {"a": 2}}, r"w\.table\.a: expected a key of type int, got 'a'"),
     ({"_partial_": "maybe", "opt_inner": 0.25}, r"w\._partial_: expected bool, got 'maybe'"),
     ({"_target_": [1], "opt_inner": 0.75}, r"w\._target_: expected str, got \[1\]"),
 ]
