@@ -207,3 +207,31 @@ def test_lightning_stand_in_keeps_lightnings_defaults(stand_in: str, real: str) 
             assert theirs == DIFFERS_FROM_LIGHTNING[stand_in, key], f"{real}.{key} changed"
             continue
         assert _same(default, theirs), f"{stand_in}.{key}: {default!r}, {real} has {theirs!r}"
+
+
+def test_each_built_in_option_is_found_by_the_target_that_selects_it() -> None:
+    """A stand-in by its foreign target (`pytorch_lightning.loggers.CSVLogger`), any other by its
+    own dotted name."""
+    found = builders()
+    assert "pytorch_lightning.loggers.CSVLogger" in found
+    for target, builder in found.items():
+        assert builder_for(target) is builder, target
+
+
+def test_an_option_imported_into_another_option_module_is_listed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`builders()` lists an option under the module that defines it, not one that imports it."""
+    from trainrig.config import signature
+
+    (tmp_path / "own_options_home.py").write_text(
+        "from trainrig.config.signature import option\n\n\n"
+        "@option('demo')\ndef build(width: int = 1) -> None:\n    pass\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "own_options_user.py").write_text(
+        "from own_options_home import build\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(signature, "OPTION_MODULES", ("own_options_home", "own_options_user"))
+    assert list(builders()) == ["own_options_home.build"]

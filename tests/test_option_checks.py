@@ -3,7 +3,7 @@ config/validate.py), checked in process: defaults, each kind of bad value and it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import pytest
@@ -105,9 +105,161 @@ def test_the_memory_of_passed_nodes_stays_bounded(monkeypatch: pytest.MonkeyPatc
     """A sweep checks a node per trial; the passed ones are remembered (node_check's private
     `_PASSED`, read here as the only view of that memory) up to MAX_REMEMBERED at a time."""
     monkeypatch.setattr(node_check, "MAX_REMEMBERED", 4)
+    sizes = []
     for width in range(1, 12):
         check_arguments("demo", build_demo, {"name": "a", "width": width})
-    assert 0 < len(node_check._PASSED) <= 4
+        sizes.append(len(node_check._PASSED))
+    assert min(sizes) > 0 and max(sizes) == 4, sizes
+
+
+def test_remembered_nodes_are_equal_only_with_the_same_values() -> None:
+    """The memory's key: a node's values in any order, its underscored keys left out."""
+    node = node_check._Node({"a": 1, "b": [2], "_target_": "x"})
+    assert node == node_check._Node({"b": [2], "a": 1})
+    assert hash(node) == hash(node_check._Node({"b": [2], "a": 1}))
+    assert node != node_check._Node({"a": 1, "b": [3]})
+    assert node != node.text  # only another node compares
+
+
+@option("owned", refused={"save_dir": "the run directory is hydra.run.dir"})
+def build_owned(name: str = "csv") -> None:
+    """A stand-in whose foreign callable takes `save_dir`, which trainrig sets itself."""
+
+
+def test_a_key_trainrig_sets_itself_is_refused_naming_the_way_out() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^logger\.save_dir: trainrig sets it; the run directory is hydra"
+    ):
+        check_arguments("logger", build_owned, {"name": "x", "save_dir": "/tmp"})
+
+
+@option("bounded")
+def build_bounded(
+    gt: Annotated[float, Gt(0)] = 1.0,
+    ge: Annotated[float, Ge(0)] = 1.0,
+    lt: Annotated[float, Lt(1)] = 0.0,
+    le: Annotated[float, Le(1)] = 0.0,
+) -> None:
+    """One bound per key: each alone makes an infinite value an error."""
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("gt", "inf"), ("ge", "inf"), ("lt", "-inf"), ("le", "-inf")]
+)
+def test_any_one_bound_refuses_an_infinite_value(key: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"^b\\.{key}: must be a finite number, got {value}$"):
+        check_arguments("b", build_bounded, {key: float(value)})
+
+
+def test_an_unknown_key_names_at_most_three_close_keys() -> None:
+    @option("close")
+    def build_close(rate1: int = 0, rate2: int = 0, rate3: int = 0, rate4: int = 0) -> None:
+        """Four keys close to `rate`."""
+
+    with pytest.raises(ConfigError, match=r"^c\.rate: unknown key \(closest: \w+, \w+, \w+\)\."):
+        check_arguments("c", build_close, {"rate": 1})
+
+
+@option("wrapped")
+def build_wrapped(
+    opt_inner: Annotated[float, Gt(0)] | None = None,
+    opt_outer: Annotated[float | None, Gt(0)] = None,
+    opt_choice: Literal["a", "b"] | None = None,
+    either: Annotated[int | str, Ge(0)] = 0,
+    items: list[Annotated[int, Gt(0)]] = [1],  # noqa: B006 (never mutated: a schema's default)
+    pair: tuple[Annotated[int, Gt(0)], ...] = (1,),
+    anything: Sequence = (),  # type: ignore[type-arg]
+    positive: Annotated[list[float], Gt(0)] = [1.0],  # noqa: B006
+    counts: Mapping[str, int] | None = None,
+    names: dict[str, int] | None = None,
+    steps: dict[int, int] | None = None,
+    table: dict[int, int] = {},  # noqa: B006
+) -> None:
+    """Constraints inside and around Optional, unions, sequences and mappings."""
+
+
+def test_values_of_wrapped_annotations_pass() -> None:
+    check_arguments(
+        "w",
+        build_wrapped,
+        {
+            "opt_inner": 0.5,
+            "opt_outer": 2.0,
+            "opt_choice": "b",
+            "either": "all",
+            "items": [1, 2],
+            "pair": [3],
+            "anything": ["x", 1],
+            "positive": [0.5],
+            "counts": {"a": 1},
+            "names": {"a": 2},
+            "steps": {0: 2},
+            "table": {1: 2},
+        },
+    )
+
+
+WRAPPED = [
+    ({"opt_inner": -1.0}, r"w\.opt_inner: must be > 0, got -1\.0"),
+    ({"opt_outer": -1.0}, r"w\.opt_outer: must be > 0, got -1\.0"),
+    ({"opt_choice": "c"}, r"w\.opt_choice: 'c' is not allowed; choose one of a, b"),
+    ({"either": -1}, r"w\.either: must be >= 0, got -1"),
+    ({"either": 1.5}, r"w\.either: expected int or str, got 1\.5"),
+    ({"items": [1, 0]}, r"w\.items: must be > 0, got 0"),
+    ({"pair": [0]}, r"w\.pair: must be > 0, got 0"),
+    ({"anything": 3}, r"w\.anything: expected list\[Any\], got 3"),
+    ({"positive": [0.0]}, r"w\.positive: must be > 0, got 0\.0"),
+    ({"items": 3}, r"w\.items: expected list\[int\], got 3"),
+    ({"counts": 3}, r"w\.counts: expected dict\[str, int\] or null, got 3"),
+    ({"counts": {"a": "x"}}, r"w\.counts\.a: expected another type, got 'x'"),
+    ({"names": {"items": "x"}}, r"w\.names\.items: expected another type, got 'x'"),
+    ({"steps": {"a": 2}}, r"w\.steps\.a: expected a key of type int, got 'a'"),
+    ({"names": {1: 2}}, r"w\.names\.1: expected a key of type str, got 1"),
+    ({"table": {"a": 2}}, r"w\.table\.a: expected a key of type int, got 'a'"),
+    ({"_partial_": "maybe", "opt_inner": 0.25}, r"w\._partial_: expected bool, got 'maybe'"),
+    ({"_target_": [1], "opt_inner": 0.75}, r"w\._target_: expected str, got \[1\]"),
+]
+
+
+@pytest.mark.parametrize(("values", "message"), WRAPPED, ids=[m[:24] for _, m in WRAPPED])
+def test_a_constraint_holds_through_optional_unions_and_containers(
+    values: dict[str, Any], message: str
+) -> None:
+    """An item's key is named (`names.items`), never mistaken for the field of that name."""
+    with pytest.raises(ConfigError, match=f"^{message}$"):
+        check_arguments("w", build_wrapped, values)
+
+
+def build_kinds(
+    annotated: Annotated[int, Ge(0)] | str = 0,
+    listed: int | list[int] = 0,
+    tupled: str | tuple[int, ...] = "",
+    sequenced: str | Sequence[int] = "",
+    mapped: str | Mapping[str, int] = "",
+    floated: float | str = "",
+    typed: str | dict[str, int] = "",
+) -> None:
+    """Union members of each shape, told apart by the plain type of a config value."""
+
+
+KINDS = [
+    ("annotated", 3, 1.5, "int or str"),
+    ("listed", [1], "s", "int or list"),
+    ("tupled", [1], 1.5, "str or list"),
+    ("sequenced", [1], 1.5, "str or list"),
+    ("mapped", {"a": 1}, 1.5, "str or dict"),
+    ("floated", 1.5, [1], "float or str"),
+    ("typed", {"a": 1}, 1.5, "str or dict"),
+]
+
+
+@pytest.mark.parametrize(("key", "good", "bad", "kinds"), KINDS, ids=[k[0] for k in KINDS])
+def test_a_union_member_of_any_shape_is_told_by_its_plain_type(
+    key: str, good: object, bad: object, kinds: str
+) -> None:
+    check_arguments("k", build_kinds, {key: good})
+    with pytest.raises(ConfigError, match=f"^k\\.{key}: expected {kinds}, got "):
+        check_arguments("k", build_kinds, {key: bad})
 
 
 def test_a_missing_required_value_and_a_top_level_key_are_named() -> None:

@@ -1,5 +1,6 @@
-"""One config node checked against a schema dataclass: keys and types (OmegaConf), required
-values, ranges and choices (field metadata), then the schema's cross-field rules.
+"""One config node checked against a schema dataclass (`signature.schema_of`): keys and types
+(OmegaConf), required values, ranges and choices (field metadata). The option's cross-field rule
+is `signature.check_arguments`' to run, after this check.
 
 Shared by `validate` (a composed config) and `signature.check_arguments` (a builder called from
 Python), so both raise the same message.
@@ -11,10 +12,11 @@ import dataclasses
 import difflib
 import functools
 import math
+import typing
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, ValidationError
+from omegaconf.errors import ConfigKeyError, KeyValidationError, ValidationError
 
 from trainrig.config.errors import ConfigError
 
@@ -56,7 +58,7 @@ MAX_REMEMBERED = 1024
 
 
 def check_node(path: str, node: dict[str, Any], schema: type) -> None:
-    """Check keys and types (OmegaConf), required values, ranges and cross-field rules."""
+    """Check keys and types (OmegaConf), required values, ranges and choices."""
     key = (schema, _Node(node))
     if key in _PASSED:
         return
@@ -76,10 +78,16 @@ def _check(path: str, node: dict[str, Any], schema: type) -> None:
         raise ConfigError(
             f"{_dotted(path, error.key)}: unknown key{hint}. Allowed keys: {', '.join(names)}"
         ) from None
+    except KeyValidationError as error:  # `{a: 2}` for a dict[int, int]
+        raise ConfigError(
+            f"{_dotted(path, error.full_key)}: expected a key of type "
+            f"{_key_type(error.ref_type)}, got {error.key!r}"
+        ) from None
     except ValidationError as error:
-        key = _dotted(path, error.full_key or error.key)
-        expected = _field_type(schema, str(error.key))
-        raise ConfigError(f"{key}: expected {expected}, got {error.value!r}") from None
+        key = str(error.full_key)  # `sizes[0]`, `tags.a` for an item: not a field's name
+        expected = _field_type(schema, key)
+        where = _dotted(path, key)
+        raise ConfigError(f"{where}: expected {expected}, got {error.value!r}") from None
     for key in sorted(OmegaConf.missing_keys(merged)):
         raise ConfigError(
             f"{_dotted(path, key)}: a value is required (set {_dotted(path, key)}=...)"
@@ -87,20 +95,24 @@ def _check(path: str, node: dict[str, Any], schema: type) -> None:
     values: dict[str, Any] = OmegaConf.to_container(merged)  # type: ignore[assignment]
     for spec in dataclasses.fields(schema):
         _check_bounds(_dotted(path, spec.name), values[spec.name], spec.metadata)
-    schema(**values)  # runs the schema's cross-field rules (__post_init__)
 
 
 def _field_type(schema: type, key: str) -> str:
+    """The type a field's value must have as messages name it (`float or null`, `list[int]`);
+    `another type` for an item of a list or mapping (its key is not a field's)."""
     for spec in dataclasses.fields(schema):
-        if spec.name == key and "type" in spec.metadata:
-            return str(spec.metadata["type"]).replace("Optional[", "").rstrip("]") + (
-                " or null" if "Optional" in str(spec.metadata["type"]) else ""
-            )
         if spec.name == key:
-            return str(spec.type).replace("Optional[", "").rstrip("]") + (
-                " or null" if "Optional" in str(spec.type) else ""
-            )
+            text = str(spec.metadata["type"])
+            if text.startswith("Optional["):
+                return f"{text.removeprefix('Optional[')[:-1]} or null"
+            return text
     return "another type"
+
+
+def _key_type(mapping: Any) -> str:
+    """The key type of a mapping node's type (`Dict[int, int]`, or `Optional` of one)."""
+    typed = next(t for t in (mapping, *typing.get_args(mapping)) if typing.get_origin(t) is dict)
+    return str(typing.get_args(typed)[0].__name__)
 
 
 def _check_kind(key: str, value: Any, rule: Any) -> None:

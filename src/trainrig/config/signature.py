@@ -264,8 +264,12 @@ def schema_of(builder: Callable[..., Any]) -> type:
     each field's metadata holds its range, choices and type as the messages name it."""
     spec = option_of(builder)
     fields: list[Any] = [
-        ("_target_", str, dataclasses.field(default="")),
-        ("_partial_", bool, dataclasses.field(default=bool(spec and spec.partial))),
+        ("_target_", str, dataclasses.field(default="", metadata={"type": "str"})),
+        (
+            "_partial_",
+            bool,
+            dataclasses.field(default=bool(spec and spec.partial), metadata={"type": "bool"}),
+        ),
     ]
     annotations = hints(builder)
     for name, value in defaults(builder).items():
