@@ -75,7 +75,7 @@ def _onnxruntime_ms(model: torch.nn.Module, example: torch.Tensor) -> list[float
     """3 medians of 50 onnxruntime runs of `example` through `model`'s ONNX export."""
     with tempfile.TemporaryDirectory() as folder:
         path = export_onnx(model, example, Path(folder) / "model.onnx")
-        return [onnxruntime_latency_ms(path, example, repeats=50) for _ in range(3)]
+        return [onnxruntime_latency_ms(path, example) for _ in range(3)]
 
 
 def measure_resnet() -> list[Result]:

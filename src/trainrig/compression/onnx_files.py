@@ -83,9 +83,11 @@ def export_onnx(model: nn.Module, example: torch.Tensor, path: Path) -> Path:
     return path
 
 
-def onnxruntime_latency_ms(path: Path, batch: torch.Tensor, repeats: int = 20) -> float:
+def onnxruntime_latency_ms(path: Path, batch: torch.Tensor, seconds: float = 0.25) -> float:
     """Median milliseconds per run of `batch` through the ONNX model at `path` in onnxruntime on
-    the CPU, with torch's number of threads; 3 warm-up runs come first."""
+    the CPU, with torch's number of threads: 10 warm-up runs, then as many timed ones as fill
+    about `seconds` (20 to 1000): a run of a small model takes microseconds, and 20 of them
+    give a median that moves by a tenth from one measure to the next."""
     _require("onnxruntime")
     import statistics
     import time
@@ -97,12 +99,15 @@ def onnxruntime_latency_ms(path: Path, batch: torch.Tensor, repeats: int = 20) -
     options.intra_op_num_threads = torch.get_num_threads()
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     feed = {session.get_inputs()[0].name: batch.detach().cpu().numpy()}
+    start = time.perf_counter()
+    for _ in range(10):
+        session.run(None, feed)
+    each = (time.perf_counter() - start) / 10
     times: list[float] = []
-    for i in range(3 + repeats):
+    for _ in range(min(1000, max(20, int(seconds / max(each, 1e-9))))):
         start = time.perf_counter()
         session.run(None, feed)
-        if i >= 3:
-            times.append((time.perf_counter() - start) * 1000)
+        times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
 
