@@ -101,6 +101,17 @@ def test_a_union_takes_a_value_of_one_of_its_members_only() -> None:
         check_arguments("u", build_either, {"flag": 3})
 
 
+def build_maybe(count: int | str | None = None) -> None:
+    """An optional union: null is one of its values, and its message says so."""
+
+
+def test_an_optional_union_takes_null_and_names_it_among_its_members() -> None:
+    check_arguments("m", build_maybe, {"count": None})
+    check_arguments("m", build_maybe, {"count": "all"})
+    with pytest.raises(ConfigError, match=r"^m\.count: expected int or str or null, got \[1\]$"):
+        check_arguments("m", build_maybe, {"count": [1]})
+
+
 def test_the_memory_of_passed_nodes_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """A sweep checks a node per trial; the passed ones are remembered (node_check's private
     `_PASSED`, read here as the only view of that memory) up to MAX_REMEMBERED at a time."""
