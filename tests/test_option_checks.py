@@ -56,6 +56,7 @@ def test_values_on_each_bound_pass() -> None:
     edge = {"name": "a", "width": 1, "rate": 0.0, "top": 1.0, "mode": "max", "sizes": [1]}
     check_arguments("demo", build_demo, edge)
     check_arguments("demo", build_demo, {**edge, "rate": 0.99, "scale": 2.5, "width": 100})
+    check_arguments("demo", build_demo, {**edge, "scale": float("inf")})  # no bound: inf is a value
     assert build_demo(0, name="a", width=3) == {"width": 3, "sizes": (1, 2)}
 
 
