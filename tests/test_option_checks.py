@@ -111,6 +111,18 @@ def test_an_optional_union_takes_null_and_names_it_among_its_members() -> None:
     check_arguments("m", build_maybe, {"count": "all"})
     with pytest.raises(ConfigError, match=r"^m\.count: expected int or str or null, got \[1\]$"):
         check_arguments("m", build_maybe, {"count": [1]})
+    with pytest.raises(ConfigError, match=r"^u\.count: expected int or str, got None$"):
+        check_arguments("u", build_either, {"count": None})  # not optional: null is refused
+
+
+def build_share(share: float | str = 0.5) -> None:
+    """A float union: an int is a float's value too, as for a plain float."""
+
+
+def test_a_float_union_takes_an_int() -> None:
+    check_arguments("s", build_share, {"share": 1})
+    with pytest.raises(ConfigError, match=r"^s\.share: expected float or str, got \[1\]$"):
+        check_arguments("s", build_share, {"share": [1]})
 
 
 def test_the_memory_of_passed_nodes_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
