@@ -79,13 +79,13 @@ class WrittenCheckpoint:
         found = path.stat()
         return found.st_ino, found.st_mtime_ns
 
-    def holds(self, checkpoint: dict[str, Any], path: Path) -> bool:
-        """Whether `checkpoint` (to be written at `path`, in this file's folder) is this file's
-        training state, and the file is still the one written."""
+    def holds(self, state: tuple[object, ...], path: Path) -> bool:
+        """Whether `state` (`state_of` a checkpoint to be written at `path`, in this file's
+        folder) is this file's training state, and the file is still the one written."""
         if path.parent != self.path.parent:
             return False
         try:
-            same = self.state == self.state_of(checkpoint)
+            same = self.state == state
             return bool(same) and self.identity(self.path) == self.file
         except (OSError, RuntimeError, ValueError):  # gone, or loop states that hold tensors
             return False
@@ -108,14 +108,14 @@ class SafeCheckpointIO(TorchCheckpointIO):
             super().save_checkpoint(checkpoint, path, storage_options)
             return
         target = Path(path).absolute()
+        state = WrittenCheckpoint.state_of(checkpoint)
         before = self.written
         if (
             before is None
-            or not before.holds(checkpoint, target)
+            or not before.holds(state, target)
             or not link_atomic(before.path, target)
         ):
             save_atomic(checkpoint, target)
-        state = WrittenCheckpoint.state_of(checkpoint)
         self.written = WrittenCheckpoint(target, WrittenCheckpoint.identity(target), state)
 
     def load_checkpoint(
